@@ -1,0 +1,74 @@
+"""One settings object, read once; every path resolves from the project root.
+
+Values come from `HUIZONG_*` environment variables (or a `.env` file in the project
+root); relative paths are taken relative to the project root, never the current
+directory, so `huizong` behaves the same wherever it is started from.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HUIZONG_", env_file=PROJECT_ROOT / ".env", extra="ignore"
+    )
+
+    root: Path = PROJECT_ROOT
+    inbox_dir: Path = Path("inbox")
+    var_dir: Path = Path("var")
+    outputs_dir: Path = Path("outputs")
+    outbox_dir: Path = Path("outbox")
+    warehouse_url: str = ""
+    # Sheets that we add to workbooks ourselves and that never hold data.
+    skip_sheets: tuple[str, ...] = ("填报说明", "问题清单")
+    # Limits that keep a hostile workbook from exhausting memory.
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_uncompressed_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    max_compression_ratio: float = Field(default=200.0, gt=1)
+    max_sheet_cells: int = Field(default=2_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        self.root = self.root.resolve()
+        for name in ("inbox_dir", "var_dir", "outputs_dir", "outbox_dir"):
+            path = getattr(self, name)
+            if not path.is_absolute():
+                setattr(self, name, (self.root / path).resolve())
+        if not self.warehouse_url:
+            self.warehouse_url = f"sqlite:///{self.var_dir / 'huizong.db'}"
+        return self
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _known_dialect(cls, url: str) -> str:
+        if url and not url.startswith(("sqlite://", "postgresql")):
+            raise ValueError(
+                "HUIZONG_WAREHOUSE_URL 只支持 sqlite:///… 或 postgresql+psycopg://… 形式的地址"
+            )
+        return url
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.var_dir / "archive"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.var_dir / "prefect"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.inbox_dir, self.var_dir, self.archive_dir, self.outputs_dir,
+                     self.outbox_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

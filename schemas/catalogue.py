@@ -1,0 +1,204 @@
+"""The indicator catalogue: loaded from `data/indicators.yaml`, validated by pydantic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from schemas.names import normalise_name, split_unit
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CATALOGUE_FILE = DATA_DIR / "indicators.yaml"
+
+IndicatorCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$")]
+Severity = Literal["error", "warning"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Unit(Frozen):
+    base: str
+    factor: float = Field(gt=0)
+
+
+class Defaults(Frozen):
+    yoy_jump_ratio: float = Field(gt=1)
+    rate_tolerance_points: float = Field(ge=0)
+
+
+class Checks(Frozen):
+    minimum: float | None = None
+    minimum_exclusive: bool = False
+    maximum: float | None = None
+    integer: bool = False
+    # None means: use the catalogue default.
+    yoy_jump_ratio: float | None = Field(default=None, gt=1)
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Checks:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError("minimum is above maximum")
+        if self.minimum_exclusive and self.minimum is None:
+            raise ValueError("minimum_exclusive needs a minimum")
+        return self
+
+
+class Indicator(Frozen):
+    code: IndicatorCode
+    name: str = Field(min_length=2)
+    aliases: tuple[str, ...] = ()
+    unit: str
+    department: str
+    kind: Literal["count", "amount", "percent"]
+    aggregation: Literal["sum", "latest"]
+    section: int = Field(ge=1)
+    definition: str = Field(min_length=4)
+    checks: Checks = Checks()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the indicator answers to: canonical name, aliases and code."""
+        return (self.name, *self.aliases, self.code)
+
+
+class PartsWithinTotal(Frozen):
+    rule: Literal["parts_within_total"]
+    total: IndicatorCode
+    parts: tuple[IndicatorCode, ...] = Field(min_length=1)
+    severity: Severity = "error"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (*self.parts, self.total)
+
+
+class AtLeast(Frozen):
+    rule: Literal["at_least"]
+    larger: IndicatorCode
+    smaller: IndicatorCode
+    severity: Severity = "warning"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (self.larger, self.smaller)
+
+
+class RateMatches(Frozen):
+    rule: Literal["rate_matches"]
+    rate: IndicatorCode
+    numerator: tuple[IndicatorCode, ...] = Field(min_length=1)
+    denominator: IndicatorCode
+    severity: Severity = "warning"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (self.rate, *self.numerator, self.denominator)
+
+
+Relation = Annotated[PartsWithinTotal | AtLeast | RateMatches, Field(discriminator="rule")]
+
+
+class Catalogue(Frozen):
+    version: int
+    units: dict[str, Unit]
+    defaults: Defaults
+    sections: dict[int, str]
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+    relations: tuple[Relation, ...] = ()
+
+    @field_validator("units")
+    @classmethod
+    def _bases_are_units(cls, units: dict[str, Unit]) -> dict[str, Unit]:
+        for name, unit in units.items():
+            if unit.base not in units or units[unit.base].factor != 1:
+                raise ValueError(f"unit {name}: base {unit.base} must be a unit of factor 1")
+        return units
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Catalogue:
+        codes = [indicator.code for indicator in self.indicators]
+        duplicates = {code for code in codes if codes.count(code) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate indicator codes: {sorted(duplicates)}")
+        for indicator in self.indicators:
+            if indicator.unit not in self.units:
+                raise ValueError(f"{indicator.code}: unit {indicator.unit} is not in `units`")
+            if indicator.section not in self.sections:
+                raise ValueError(f"{indicator.code}: section {indicator.section} is unknown")
+        known = set(codes)
+        for relation in self.relations:
+            unknown = [code for code in relation.codes if code not in known]
+            if unknown:
+                raise ValueError(f"relation {relation.rule} names unknown indicators {unknown}")
+            departments = {self.indicator(code).department for code in relation.codes}
+            if len(departments) > 1:
+                raise ValueError(f"relation {relation.rule} spans departments {departments}")
+        self._check_name_collisions()
+        return self
+
+    def _check_name_collisions(self) -> None:
+        owner: dict[str, str] = {}
+        for indicator in self.indicators:
+            for name in indicator.names:
+                key = normalise_name(name)
+                if owner.setdefault(key, indicator.code) != indicator.code:
+                    raise ValueError(
+                        f"name {name!r} of {indicator.code} collides with {owner[key]}"
+                    )
+
+    @cached_property
+    def _by_code(self) -> dict[str, Indicator]:
+        return {indicator.code: indicator for indicator in self.indicators}
+
+    @cached_property
+    def _by_name(self) -> dict[str, Indicator]:
+        return {
+            normalise_name(name): indicator
+            for indicator in self.indicators
+            for name in indicator.names
+        }
+
+    def indicator(self, code: str) -> Indicator:
+        return self._by_code[code]
+
+    def match(self, text: str) -> Indicator | None:
+        """The indicator a typed name, alias or code refers to, if any.
+
+        A unit written into the name (`…人次（万人次）`) is ignored here; the reader
+        asks `split_unit` for it separately.
+        """
+        name, _unit = split_unit(text, self.units)
+        return self._by_code.get(name) or self._by_name.get(normalise_name(name))
+
+    def owned_by(self, department: str) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.department == department)
+
+    def base_unit(self, indicator: Indicator) -> str:
+        return self.units[indicator.unit].base
+
+    def factor(self, indicator: Indicator) -> float:
+        """Multiply a value in the reporting unit by this to get the base unit."""
+        return self.units[indicator.unit].factor
+
+    def jump_ratio(self, indicator: Indicator) -> float:
+        return indicator.checks.yoy_jump_ratio or self.defaults.yoy_jump_ratio
+
+    def relations_of(self, codes: Iterable[str]) -> tuple[Relation, ...]:
+        wanted = set(codes)
+        return tuple(r for r in self.relations if wanted & set(r.codes))
+
+
+def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
+    return Catalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def get_catalogue() -> Catalogue:
+    return load_catalogue()
