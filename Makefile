@@ -17,8 +17,7 @@ setup: $(INSTALLED)
 run: setup
 	$(BIN)/huizong init
 	$(BIN)/huizong templates
-	$(BIN)/huizong check inbox
-	@echo "尚待后续阶段实现：入库（warehouse）、夜间流程（flows）、校验提醒邮件、报告生成。"
+	@echo "尚待后续阶段实现：读取收件箱、校验、入库、夜间流程、提醒邮件、报告生成；本次已生成各单位填报表（outputs/templates/）。"
 
 lint: setup
 	$(BIN)/ruff check .

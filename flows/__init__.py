@@ -1,0 +1,1 @@
+"""Orchestration: the `huizong` CLI (and, as later stages land, the Prefect flows)."""
