@@ -1,0 +1,161 @@
+"""Read one submitted file into observations and file-level issues. Never raises for a
+user's bad file: whatever is wrong with it becomes an issue with a Chinese message."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+from config import Settings, get_settings
+from schemas.catalogue import Catalogue, get_catalogue
+from schemas.departments import Registry, get_registry
+from schemas.names import normalise_name
+from schemas.round import get_round
+from transforms.container import inspect
+from transforms.department import identify
+from transforms.grid import Grid, UnreadableWorkbook, load_grids
+from transforms.layout import find_layout
+from transforms.model import FileIssue, Observation, ReadResult
+from transforms.rows import Reading, read_table
+
+
+def read_file(
+    path: Path,
+    *,
+    data: bytes | None = None,
+    file_name: str | None = None,
+    folder: str | None = None,
+    catalogue: Catalogue | None = None,
+    registry: Registry | None = None,
+    settings: Settings | None = None,
+    years: tuple[int, ...] | None = None,
+) -> ReadResult:
+    """`folder` is the inbox sub-folder the file was found in (optional layout
+    `inbox/<department alias>/…`); `data` avoids a second read when the caller has the
+    bytes already (it hashed them)."""
+    catalogue = catalogue or get_catalogue()
+    registry = registry or get_registry()
+    settings = settings or get_settings()
+    years = years or get_round().round.years
+    data = path.read_bytes() if data is None else data
+    file_name = file_name or path.name
+    result = ReadResult(file_name, hashlib.sha256(data).hexdigest())
+
+    container = inspect(data, file_name, settings)
+    if isinstance(container, FileIssue):
+        result.issues.append(container)
+        return result
+    result.file_format = container.file_format
+    try:
+        skip = {normalise_name(name) for name in settings.skip_sheets}
+        grids = [g for g in load_grids(data, container) if normalise_name(g.name) not in skip]
+    except UnreadableWorkbook as error:
+        result.issues.append(_unreadable(str(error)))
+        return result
+    if not any(any(v is not None for v in row) for g in grids for row in g.rows):
+        result.issues.append(FileIssue("error", "workbook_empty",
+                                       "工作簿是空的，没有找到任何数据；请填写后重新提交。"))
+        return result
+
+    department, issues = identify(grids, folder, file_name, registry)
+    result.issues.extend(issues)
+    readings = _read_tables(grids, catalogue, years, result)
+    if readings is None:
+        return result
+    if department is None:
+        department = _infer_department(readings, registry, result)
+    result.department = department.code if department else None
+    _check_ownership_and_duplicates(readings, result)
+    _report_uncalculated_formulas(grids, readings, result)
+    return result
+
+
+def _unreadable(reason: str) -> FileIssue:
+    if reason == "encrypted":
+        return FileIssue("error", "file_encrypted", "文件已加密，请取消密码后重新提交。")
+    return FileIssue("error", "file_corrupt",
+                     "文件已损坏或格式异常，无法读取；请在 Excel/WPS 中重新保存为 .xlsx 后提交。")
+
+
+def _read_tables(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...],
+                 result: ReadResult) -> list[Reading] | None:
+    readings: list[Reading] = []
+    found = False
+    for grid in grids:
+        layout = find_layout(grid, catalogue)
+        if layout is None:
+            continue
+        found = True
+        sheet_readings, sheet_issues = read_table(grid, layout, catalogue, years)
+        readings.extend(sheet_readings)
+        result.issues.extend(sheet_issues)
+    if not found:
+        result.issues.append(FileIssue(
+            "error", "no_table",
+            "没有找到指标表格（需要有“指标名称”列和年度列，如“2021年”）；"
+            "请使用下发的填报表填写后重新提交。"))
+        return None
+    return readings
+
+
+def _infer_department(readings: list[Reading], registry: Registry, result: ReadResult):
+    owners = Counter(r.indicator.department for r in readings)
+    if len(owners) != 1:
+        return None
+    department = registry.get(next(iter(owners)))
+    result.issues = [i for i in result.issues if i.rule != "department_unknown"]
+    result.issues.append(FileIssue(
+        "warning", "department_inferred",
+        f"表内没有“填报单位”，根据所填指标判断为“{department.name}”；"
+        "请在表中填写“填报单位：单位名称”。"))
+    return department
+
+
+def _check_ownership_and_duplicates(readings: list[Reading], result: ReadResult) -> None:
+    seen: dict[tuple[str, int], Reading] = {}
+    foreign: set[str] = set()
+    for reading in readings:
+        indicator = reading.indicator
+        if result.department and indicator.department != result.department:
+            if indicator.code not in foreign:
+                foreign.add(indicator.code)
+                result.issues.append(FileIssue(
+                    "warning", "indicator_not_owned",
+                    f"「{indicator.name}」不属于本单位的报送指标，该行数据未读取。",
+                    reading.sheet, reading.cell, indicator.code))
+            continue
+        key = (indicator.code, reading.year)
+        first = seen.get(key)
+        if first is None or (first.value is None and first.raw_value == ""):
+            seen[key] = reading
+        elif reading.raw_value not in ("", first.raw_value):
+            result.issues.append(FileIssue(
+                "error", "duplicate_value",
+                f"「{indicator.name}」{reading.year}年填报了两次（{first.sheet}!{first.cell} 为"
+                f"“{first.raw_value}”，{reading.sheet}!{reading.cell} 为“{reading.raw_value}”），"
+                f"已采用前者；请删除重复的行。",
+                reading.sheet, reading.cell, indicator.code, reading.year, reading.raw_value))
+    result.observations = [
+        Observation(result.department, r.indicator.code, r.year, r.value, r.raw_value, r.status,
+                    r.note, result.file_sha256, r.sheet, r.cell)
+        for r in seen.values()
+    ]
+
+
+def _report_uncalculated_formulas(grids: list[Grid], readings: list[Reading],
+                                  result: ReadResult) -> None:
+    """One file-level issue: opening and saving the file once fixes every such cell."""
+    cells = [f"{r.sheet}!{r.cell}" for r in readings if r.raw_value.startswith("=")
+             and r.cell in _formula_cells(grids, r.sheet)]
+    if cells:
+        shown = "、".join(cells[:5]) + ("等" if len(cells) > 5 else "")
+        first = cells[0].split("!")
+        result.issues.append(FileIssue(
+            "error", "formula_not_calculated",
+            f"公式未计算，请在 Excel/WPS 中打开后保存（涉及 {len(cells)} 个单元格：{shown}）。",
+            first[0], first[1]))
+
+
+def _formula_cells(grids: list[Grid], sheet: str) -> set[str]:
+    return {c for g in grids if g.name == sheet for c in g.facts.uncalculated_formulas}
