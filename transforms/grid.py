@@ -44,7 +44,7 @@ class Grid:
         """Give every cell of a merged range the value of its top-left cell."""
         for (r0, c0), (r1, c1) in ranges:
             r0, r1, c0, c1 = r0 - self.top, r1 - self.top, c0 - self.left, c1 - self.left
-            if not (0 <= r0 < self.height and 0 <= c0):
+            if not (0 <= r0 < self.height and c0 >= 0):
                 continue
             value = self.value(r0, c0)
             for r in range(r0, min(r1, self.height - 1) + 1):

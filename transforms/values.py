@@ -49,7 +49,7 @@ def parse_value(value: object, units: Iterable[str]) -> ParsedValue:
     raw = raw_text(value)
     if value is None or raw == "":
         return ParsedValue(ParseStatus.BLANK, raw=raw)
-    if isinstance(value, bool) or isinstance(value, dt.date | dt.time | dt.timedelta):
+    if isinstance(value, (bool, dt.date | dt.time | dt.timedelta)):
         return ParsedValue(ParseStatus.UNPARSED, raw=raw)
     if isinstance(value, int | float):
         return ParsedValue(ParseStatus.NUMBER, float(value), raw=raw)
