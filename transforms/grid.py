@@ -97,4 +97,4 @@ def _csv_grid(data: bytes) -> Grid:
         [cell if cell.strip() else None for cell in row]
         for row in csv.reader(io.StringIO(text), dialect)
     ]
-    return Grid("csv", rows)
+    return Grid("CSV", rows)

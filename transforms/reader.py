@@ -9,7 +9,7 @@ from pathlib import Path
 
 from config import Settings, get_settings
 from schemas.catalogue import Catalogue, get_catalogue
-from schemas.departments import Registry, get_registry
+from schemas.departments import Department, Registry, get_registry
 from schemas.names import normalise_name
 from schemas.round import get_round
 from transforms.container import inspect
@@ -58,12 +58,12 @@ def read_file(
                                        "工作簿是空的，没有找到任何数据；请填写后重新提交。"))
         return result
 
-    department, issues = identify(grids, folder, file_name, registry)
-    result.issues.extend(issues)
     readings = _read_tables(grids, catalogue, years, result)
     if readings is None:
         return result
-    if department is None:
+    department, issues = identify(grids, folder, file_name, registry)
+    result.issues.extend(issues)
+    if department is None and not any(i.rule == "department_conflict" for i in issues):
         department = _infer_department(readings, registry, result)
     result.department = department.code if department else None
     _check_ownership_and_duplicates(readings, result)
@@ -99,16 +99,20 @@ def _read_tables(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...]
     return readings
 
 
-def _infer_department(readings: list[Reading], registry: Registry, result: ReadResult):
+def _infer_department(readings: list[Reading], registry: Registry,
+                      result: ReadResult) -> Department | None:
     owners = Counter(r.indicator.department for r in readings)
     if len(owners) != 1:
         return None
     department = registry.get(next(iter(owners)))
-    result.issues = [i for i in result.issues if i.rule != "department_unknown"]
+    unknown = next(i for i in result.issues if i.rule == "department_unknown")
+    result.issues.remove(unknown)
+    reason = (f"表内填报单位“{unknown.raw_value}”不在单位名录中" if unknown.raw_value
+              else "表内没有“填报单位”")
     result.issues.append(FileIssue(
         "warning", "department_inferred",
-        f"表内没有“填报单位”，根据所填指标判断为“{department.name}”；"
-        "请在表中填写“填报单位：单位名称”。"))
+        f"{reason}，根据所填指标判断为“{department.name}”；请在表中填写“填报单位：单位名称”。",
+        unknown.sheet, unknown.cell, raw_value=unknown.raw_value))
     return department
 
 

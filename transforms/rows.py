@@ -16,8 +16,9 @@ from transforms.model import FileIssue, ParseStatus
 from transforms.values import ParsedValue, parse_value, raw_text
 
 _TOTAL_ROW = re.compile(r"^(?:合计|小计|总计|共计|累计)")
-_NOTE_ROW = re.compile(r"^(?:注|说明|备注|填表|填报人|审核|负责人|联系人|联系电话|填报日期|制表|"
-                       r"单位负责人|统计负责人)")
+# Matched on the folded label, before punctuation is dropped: `注：` is a note, `注册…` is not.
+_NOTE_ROW = re.compile(r"^\s*(?:(?:注|说明|备注)\s*[:：0-9]|填表人|填报人|审核人|负责人|联系人|"
+                       r"联系电话|填报日期|制表|单位负责人|统计负责人)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +45,9 @@ def read_table(grid: Grid, layout: Layout, catalogue: Catalogue,
         code = _text(grid.value(r, layout.code_col)) if layout.code_col is not None else ""
         if not label and not code:
             continue
-        key = normalise_name(label)
-        if _NOTE_ROW.match(key):
+        if _NOTE_ROW.match(fold(label)):
             continue
-        if _TOTAL_ROW.match(key):
+        if _TOTAL_ROW.match(normalise_name(label)):
             issues.append(FileIssue("info", "row_skipped", f"已跳过合计行“{label}”。",
                                     grid.name, grid.address(r, layout.name_col)))
             continue
