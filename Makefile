@@ -17,7 +17,8 @@ setup: $(INSTALLED)
 run: setup
 	$(BIN)/huizong init
 	$(BIN)/huizong templates
-	@echo "尚待后续阶段实现：读取收件箱、校验、入库、夜间流程、提醒邮件、报告生成；本次已生成各单位填报表（outputs/templates/）。"
+	$(BIN)/huizong check inbox
+	@echo "尚待后续阶段实现：入库（warehouse）、夜间流程（flows）、提醒邮件、报告生成；本次已生成各单位填报表（outputs/templates/）并试读、校验了收件箱。"
 
 lint: setup
 	$(BIN)/ruff check .

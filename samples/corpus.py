@@ -69,8 +69,12 @@ class CorpusWriter:
         return Expected(code, year, _base(self.catalogue, code, value), ParseStatus.NUMBER, "", "")
 
     # ── our own template, filled correctly ─────────────────────────────────
-    def filled_template(self, department: str, name: str | None = None) -> Sample:
+    def filled_template(self, department: str, name: str | None = None,
+                        typed: dict[tuple[str, int], object] | None = None) -> Sample:
+        """Our template, filled from the figures; `typed` puts text or a blank in a cell
+        instead (its expected observation is then left to the caller)."""
         dept = self.registry.get(department)
+        typed = typed or {}
         path = write_template(dept, self.catalogue, self.parameters, self.out_dir)
         if name:
             path = path.rename(self.out_dir / name)
@@ -81,6 +85,9 @@ class CorpusWriter:
             row = FIRST_DATA_ROW + offset
             for column, year in enumerate(self.years, start=5):
                 value = self.figures[(indicator.code, year)]
+                if (indicator.code, year) in typed:
+                    sheet.cell(row, column, typed[(indicator.code, year)])
+                    continue
                 sheet.cell(row, column, int(value) if indicator.checks.integer else value)
                 sample.expected.append(Expected(
                     indicator.code, year, _base(self.catalogue, indicator.code, value),
@@ -97,7 +104,7 @@ class CorpusWriter:
         sheet = book.add_worksheet("Sheet1")
         title = book.add_format({"bold": True, "font_size": 16, "align": "center"})
         sheet.merge_range("B2:K2", f"{self.parameters.city}近五年青年发展主要指标统计表", title)
-        sheet.write("B3", f"填报单位：{self.parameters.city}{dept.aliases[-1]}（盖章）")
+        sheet.write("B3", f"填报单位：{self.parameters.city}{dept.name.removeprefix('市')}（盖章）")
         sheet.merge_range("B5:B6", "序号")
         sheet.merge_range("C5:D6", "指 标 名 称")
         sheet.merge_range("E5:E6", "计量单位")

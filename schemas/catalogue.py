@@ -69,6 +69,7 @@ class Indicator(Frozen):
 
 
 class PartsWithinTotal(Frozen):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     rule: Literal["parts_within_total"]
     total: IndicatorCode
     parts: tuple[IndicatorCode, ...] = Field(min_length=1)
@@ -80,6 +81,7 @@ class PartsWithinTotal(Frozen):
 
 
 class AtLeast(Frozen):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     rule: Literal["at_least"]
     larger: IndicatorCode
     smaller: IndicatorCode
@@ -91,6 +93,7 @@ class AtLeast(Frozen):
 
 
 class RateMatches(Frozen):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     rule: Literal["rate_matches"]
     rate: IndicatorCode
     numerator: tuple[IndicatorCode, ...] = Field(min_length=1)
@@ -133,6 +136,9 @@ class Catalogue(Frozen):
             if indicator.section not in self.sections:
                 raise ValueError(f"{indicator.code}: section {indicator.section} is unknown")
         known = set(codes)
+        ids = [relation.id for relation in self.relations]
+        if len(ids) != len(set(ids)):
+            raise ValueError("relation ids must be unique")
         for relation in self.relations:
             unknown = [code for code in relation.codes if code not in known]
             if unknown:

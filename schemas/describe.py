@@ -49,3 +49,9 @@ def describe_relation(
                 f"{name(rate)} 应与（{'＋'.join(map(name, numerator))}）÷{name(denominator)}×100 "
                 f"相符，相差不超过 {tolerance} 个百分点"
             )
+
+
+def format_quantity(base_value: float, indicator: Indicator, catalogue: Catalogue) -> str:
+    """A base-unit value as a clerk reads it: `1,320 人`, `3.5 万人次`, `98.6％`."""
+    shown = format_number(round(base_value / catalogue.factor(indicator), 4))
+    return f"{shown}％" if indicator.unit == "%" else f"{shown} {indicator.unit}"

@@ -2,6 +2,8 @@
 
 import pytest
 
+from samples.corpus import CorpusWriter
+from samples.figures import sample_figures
 from schemas.catalogue import Catalogue, get_catalogue
 from schemas.departments import Registry, get_registry
 from schemas.round import RoundParameters, get_round
@@ -20,3 +22,14 @@ def registry() -> Registry:
 @pytest.fixture(scope="session")
 def parameters() -> RoundParameters:
     return get_round()
+
+
+@pytest.fixture(scope="session")
+def figures(catalogue, parameters):
+    return sample_figures(catalogue, parameters.round.years)
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory, catalogue, registry, parameters, figures) -> CorpusWriter:
+    return CorpusWriter(catalogue, registry, parameters, figures,
+                        tmp_path_factory.mktemp("corpus"))

@@ -60,6 +60,7 @@ def read_table(grid: Grid, layout: Layout, catalogue: Catalogue,
         if unit_issue:
             issues.append(unit_issue)
         note = _text(grid.value(r, layout.note_col)) if layout.note_col is not None else ""
+        converted: list[tuple[str, str]] = []  # (cell, unit) read in a row or column unit
         for column, year in _cells(grid, r, layout):
             if year is None or year not in years:
                 if year is not None:
@@ -74,6 +75,10 @@ def read_table(grid: Grid, layout: Layout, catalogue: Catalogue,
             readings.append(reading)
             if note_issue:
                 issues.append(note_issue)
+            elif unit and unit != indicator.unit and reading.value is not None:
+                converted.append((reading.cell, unit))
+        if converted:
+            issues.append(_row_conversion_note(converted, indicator, catalogue, grid.name))
     return readings, issues
 
 
@@ -146,10 +151,22 @@ def _reading(grid: Grid, r: int, column: int, indicator: Indicator, year: int,
         factor = catalogue.units[unit].factor
     value = round(number * factor, 6)
     issue = None
-    if unit != indicator.unit or parsed.multiplier != 1:
+    typed_unit = parsed.unit is not None or parsed.multiplier != 1
+    other_quantity = catalogue.units[unit].base != catalogue.base_unit(indicator)
+    if (typed_unit and unit != indicator.unit) or other_quantity:
         issue = _conversion_note(parsed, unit, value, indicator, catalogue, grid.name, cell, year)
     return Reading(indicator, year, value, parsed.raw, parsed.status, note, grid.name,
                    cell), issue
+
+
+def _row_conversion_note(converted: list[tuple[str, str]], indicator: Indicator,
+                         catalogue: Catalogue, sheet: str) -> FileIssue:
+    """One note per row for values typed in the row's (or column's) unit, not per cell."""
+    units = "、".join(dict.fromkeys(unit for _, unit in converted))
+    cells = converted[0][0] if len(converted) == 1 else f"{converted[0][0]}:{converted[-1][0]}"
+    return FileIssue("info", "unit_converted",
+                     f"「{indicator.name}」按“{units}”填报（{cells} 共 {len(converted)} 个数值），"
+                     f"已换算为“{indicator.unit}”。", sheet, converted[0][0], indicator.code)
 
 
 def _conversion_note(parsed: ParsedValue, unit: str, value: float, indicator: Indicator,

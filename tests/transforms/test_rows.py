@@ -28,7 +28,9 @@ def test_names_with_prefixes_units_and_full_width(tmp_path):
     assert values[("procuratorate.legal_education.participants", 2024)] == 12000
     assert values[("procuratorate.legal_education.classes", 2025)] == 40
     assert values[("procuratorate.crimes_against_minors.arrest_cases", 2024)] == 5
-    assert [i.rule for i in result.issues] == ["unit_converted", "unit_converted"]
+    [note] = result.issues
+    assert note.message_zh == ("「在校未成年人参与法治学习人次」按“人次”填报（C3:D3 共 2 个数值），"
+                               "已换算为“万人次”。")
 
 
 def test_unit_in_the_year_header_and_in_the_title_area(tmp_path):

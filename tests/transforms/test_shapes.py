@@ -55,11 +55,12 @@ def test_wide_table_converts_units_and_says_so(corpus):
     participants = [o for o in result.observations
                     if o.indicator_code == "procuratorate.legal_education.participants"]
     assert {o.year for o in participants} == {2021, 2022, 2023, 2024, 2025}
-    conversions = [i for i in result.issues if i.rule == "unit_converted"]
-    assert len(conversions) == 5
-    assert conversions[0].severity == "info"
-    assert "换算为" in conversions[0].message_zh and "万人次" in conversions[0].message_zh
-    assert conversions[0].cell == participants[0].cell
+    [conversion] = [i for i in result.issues if i.rule == "unit_converted"]
+    assert conversion.severity == "info"
+    assert conversion.message_zh == (
+        f"「在校未成年人参与法治学习人次」按“人次”填报（{participants[0].cell}:"
+        f"{participants[-1].cell} 共 5 个数值），已换算为“万人次”。")
+    assert conversion.cell == participants[0].cell
 
 
 def test_long_table_any_column_order_department_from_folder(corpus):

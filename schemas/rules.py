@@ -1,0 +1,121 @@
+"""pandera schemas built from the catalogue, once per run. Each check's name is the rule
+that appears in issue records; `RULE_SEVERITY` and the relations say how serious it is.
+
+Three frames are checked (see `schemas.validate` for how they are built):
+- cells:  one row per observation, flags of how the cell was typed;
+- values: one row per (submission, year), one column per indicator, in base units,
+          with the value checks per column and the cross-indicator relations;
+- jumps:  the same shape, each value divided by the previous year's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.catalogue import (
+    AtLeast,
+    Catalogue,
+    Indicator,
+    PartsWithinTotal,
+    RateMatches,
+    Relation,
+    get_catalogue,
+)
+
+RULE_SEVERITY = {
+    "unparsed": "error",
+    "below_minimum": "error",
+    "not_positive": "error",
+    "above_maximum": "error",
+    "not_integer": "error",
+    "approximate": "warning",
+    "missing_value": "warning",
+    "yoy_jump": "warning",
+}
+CELL_FLAGS = ("unparsed", "approximate", "missing_value")
+
+
+@dataclass(frozen=True, slots=True)
+class Schemas:
+    cells: pa.DataFrameSchema
+    values: pa.DataFrameSchema
+    jumps: pa.DataFrameSchema
+
+
+def _not_flagged(name: str) -> pa.Check:
+    return pa.Check(lambda flags: ~flags, name=name)
+
+
+def _value_checks(indicator: Indicator, catalogue: Catalogue) -> list[pa.Check]:
+    checks = indicator.checks
+    factor = catalogue.factor(indicator)
+    found: list[pa.Check] = []
+    if checks.minimum is not None:
+        low = checks.minimum * factor
+        if checks.minimum_exclusive:
+            found.append(pa.Check(lambda s, low=low: s > low, name="not_positive"))
+        else:
+            found.append(pa.Check(lambda s, low=low: s >= low, name="below_minimum"))
+    if checks.maximum is not None:
+        high = checks.maximum * factor
+        found.append(pa.Check(lambda s, high=high: s <= high, name="above_maximum"))
+    if checks.integer:
+        # Integer in the reporting unit: 1,234 人 yes, 3.5 场次 no.
+        found.append(pa.Check(lambda s, f=factor: ((s / f) % 1).abs() < 1e-9,
+                              name="not_integer"))
+    return found
+
+
+def _jump_check(ratio: float) -> pa.Check:
+    """A year-over-year factor of `ratio` or more, up or down, is flagged."""
+    return pa.Check(lambda s: (s < ratio) & (s > 1 / ratio), name="yoy_jump")
+
+
+def _relation_check(relation: Relation, tolerance: float) -> pa.Check:
+    def holds(frame: pd.DataFrame) -> pd.Series:
+        match relation:
+            case PartsWithinTotal(parts=parts, total=total):
+                parts_sum = frame[list(parts)].sum(axis=1, min_count=len(parts))
+                ok = parts_sum <= frame[total] + 1e-9
+                known = parts_sum.notna() & frame[total].notna()
+            case AtLeast(larger=larger, smaller=smaller):
+                ok = frame[larger] >= frame[smaller]
+                known = frame[larger].notna() & frame[smaller].notna()
+            case RateMatches(rate=rate, numerator=numerator, denominator=denominator):
+                counted = frame[list(numerator)].sum(axis=1, min_count=len(numerator))
+                computed = 100 * counted / frame[denominator].where(frame[denominator] > 0)
+                ok = (frame[rate] - computed).abs() <= tolerance + 1e-9
+                known = computed.notna() & frame[rate].notna()
+        return ok | ~known
+
+    return pa.Check(holds, name=relation.id)
+
+
+def build_schemas(catalogue: Catalogue) -> Schemas:
+    cells = pa.DataFrameSchema(
+        {flag: pa.Column(bool, _not_flagged(flag)) for flag in CELL_FLAGS},
+        name="cells",
+    )
+    values = pa.DataFrameSchema(
+        {i.code: pa.Column(float, _value_checks(i, catalogue), nullable=True, required=True)
+         for i in catalogue.indicators},
+        checks=[_relation_check(r, catalogue.defaults.rate_tolerance_points)
+                for r in catalogue.relations],
+        name="values",
+    )
+    jumps = pa.DataFrameSchema(
+        {i.code: pa.Column(float, _jump_check(catalogue.jump_ratio(i)), nullable=True,
+                           required=True)
+         for i in catalogue.indicators},
+        name="jumps",
+    )
+    return Schemas(cells, values, jumps)
+
+
+@lru_cache(maxsize=1)
+def get_schemas() -> Schemas:
+    return build_schemas(get_catalogue())

@@ -1,0 +1,254 @@
+"""Validate a batch of read submissions at once: a pure function of the observations and
+the departments' previously accepted values. Every failure becomes an `Issue` pinned to
+the workbook cell; every observation gets a verdict (accepted, flagged).
+
+The whole batch goes through each pandera schema in one lazy call, so pandera's per-call
+overhead is paid three times per run, not per file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.catalogue import Catalogue, PartsWithinTotal, get_catalogue
+from schemas.issue import Issue
+from schemas.messages import jump_message, place_text, relation_message, value_message
+from schemas.round import get_round
+from schemas.rules import CELL_FLAGS, RULE_SEVERITY, Schemas, get_schemas
+from transforms.model import Observation, ParseStatus, ReadResult
+
+# (department, indicator code, year) -> accepted base value, or None for 不适用.
+PriorValues = Mapping[tuple[str, str, int], float | None]
+ACCEPTABLE = {ParseStatus.NUMBER, ParseStatus.APPROXIMATE, ParseStatus.NOT_APPLICABLE}
+NUMERIC = {ParseStatus.NUMBER.value, ParseStatus.APPROXIMATE.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    observation: Observation
+    accepted: bool  # may become (or replace) the accepted value
+    flagged: bool  # accepted, but with an open or explained warning
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    issues: list[Issue]
+    assessments: list[Assessment]
+
+
+def validate(
+    submissions: Sequence[ReadResult],
+    prior: PriorValues | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+    schemas: Schemas | None = None,
+    years: tuple[int, ...] | None = None,
+) -> ValidationResult:
+    run = _Run(submissions, prior or {}, catalogue or get_catalogue(),
+               schemas or get_schemas(), years or get_round().round.years)
+    return run.result()
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """pandera's failure cases, with `index` as the row's position in `frame`."""
+    try:
+        schema.validate(frame.reset_index(drop=True), lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases.dropna(subset=["index"])
+        return cases.assign(index=cases["index"].astype(int))
+    return pd.DataFrame(columns=["schema_context", "column", "check", "index", "failure_case"])
+
+
+class _Run:
+    def __init__(self, submissions: Sequence[ReadResult], prior: PriorValues,
+                 catalogue: Catalogue, schemas: Schemas, years: tuple[int, ...]) -> None:
+        self.submissions, self.prior, self.catalogue = submissions, prior, catalogue
+        self.schemas, self.years = schemas, years
+        self.cells = self._cell_frame()
+        self.issues: list[Issue] = []
+        # (submission, code, year) -> row of `cells`, to pin a wide-frame failure to its cell.
+        self.row_of = {
+            (s, c, y): row for row, (s, c, y) in enumerate(zip(
+                self.cells["sub"], self.cells["code"], self.cells["year"], strict=True))
+        }
+
+    # ── frames ──────────────────────────────────────────────────────────────
+    def _cell_frame(self) -> pd.DataFrame:
+        rows: list[tuple] = []
+        for sub, result in enumerate(self.submissions):
+            department = result.department
+            present = set()
+            for o in result.observations:
+                present.add((o.indicator_code, o.year))
+                rows.append((sub, department, o.indicator_code, o.year, o.value,
+                             o.parse_status.value, o.raw_value, o.sheet, o.cell, o.note, True))
+            if department is None or not result.observations:
+                continue
+            # Indicators the file left out entirely count as missing, unless accepted before.
+            for indicator in self.catalogue.owned_by(department):
+                for year in self.years:
+                    if (indicator.code, year) not in present:
+                        rows.append((sub, department, indicator.code, year, None,
+                                     ParseStatus.BLANK.value, "", "", "", "", False))
+        frame = pd.DataFrame(rows, columns=["sub", "department", "code", "year", "value", "status",
+                                            "raw", "sheet", "cell", "note", "observed"])
+        frame["value"] = frame["value"].astype(float)
+        has_prior = [(d, c, y) in self.prior for d, c, y in
+                     zip(frame["department"], frame["code"], frame["year"], strict=True)]
+        frame["unparsed"] = (frame["status"] == ParseStatus.UNPARSED.value) & \
+            ~frame["raw"].str.startswith("=")  # the reader reported the formula already
+        frame["approximate"] = frame["status"] == ParseStatus.APPROXIMATE.value
+        frame["missing_value"] = (frame["status"] == ParseStatus.BLANK.value) & \
+            frame["department"].notna() & ~np.array(has_prior, dtype=bool)
+        return frame
+
+    def _value_frame(self) -> pd.DataFrame:
+        numeric = self.cells[self.cells["status"].isin(NUMERIC)]
+        wide = numeric.set_index(["sub", "year", "code"])["value"].unstack("code")
+        codes = [i.code for i in self.catalogue.indicators]
+        return wide.reindex(columns=codes).astype(float)
+
+    def _previous_frame(self, wide: pd.DataFrame) -> pd.DataFrame:
+        """Each row's previous year: from the same file if it has it, else accepted before."""
+        same_file = wide.copy()
+        same_file.index = pd.MultiIndex.from_arrays(
+            [wide.index.get_level_values("sub"), wide.index.get_level_values("year") + 1],
+            names=["sub", "year"])
+        previous = same_file.reindex(wide.index)
+        departments = [self.submissions[s].department for s in wide.index.get_level_values("sub")]
+        years = wide.index.get_level_values("year")
+        prior = np.full(wide.shape, np.nan)
+        column_of = {code: n for n, code in enumerate(wide.columns)}
+        wanted = {(d, y - 1): row for row, (d, y) in enumerate(zip(departments, years,
+                                                                    strict=True))}
+        for (department, code, year), value in self.prior.items():
+            row = wanted.get((department, year))
+            if row is not None and value is not None and code in column_of:
+                prior[row, column_of[code]] = value
+        return previous.fillna(pd.DataFrame(prior, index=wide.index, columns=wide.columns))
+
+    # ── failures -> issues ──────────────────────────────────────────────────
+    def result(self) -> ValidationResult:
+        self._pass_through_reader_issues()
+        self._cell_issues()
+        if (self.cells["status"].isin(NUMERIC)).any():
+            wide = self._value_frame()
+            self._value_issues(wide)
+            self._jump_issues(wide)
+        return ValidationResult(self.issues, self._assessments())
+
+    def _issue(self, row: int, rule: str, message: str, *, severity: str | None = None,
+               cells: Iterable[int] = ()) -> Issue:
+        cell = self.cells.iloc[row]
+        submission = self.submissions[cell["sub"]]
+        involved = [self.cells.iloc[r] for r in (cells or [row])]
+        notes = [c["note"] for c in involved if c["note"]]
+        return Issue(
+            department=submission.department, file=submission.file_name,
+            file_sha256=submission.file_sha256, sheet=cell["sheet"], cell=cell["cell"],
+            indicator_code=cell["code"], year=int(cell["year"]), raw_value=cell["raw"],
+            rule=rule, severity=severity or RULE_SEVERITY[rule], message_zh=message,
+            cells=tuple(f"{c['sheet']}!{c['cell']}" for c in involved if c["cell"]),
+            explanation=notes[0] if notes else "",
+        )
+
+    def _place(self, rows: Iterable[int]) -> str:
+        return place_text([f"{self.cells.at[r, 'sheet']}!{self.cells.at[r, 'cell']}"
+                           for r in rows if self.cells.at[r, "cell"]])
+
+    def _pass_through_reader_issues(self) -> None:
+        for submission in self.submissions:
+            for note in submission.issues:
+                self.issues.append(Issue(
+                    department=submission.department, file=submission.file_name,
+                    file_sha256=submission.file_sha256, sheet=note.sheet, cell=note.cell,
+                    indicator_code=note.indicator_code, year=note.year,
+                    raw_value=note.raw_value, rule=note.rule, severity=note.severity,
+                    message_zh=note.message_zh,
+                    cells=(f"{note.sheet}!{note.cell}",) if note.cell else ()))
+
+    def _cell_issues(self) -> None:
+        failures = _failures(self.schemas.cells, self.cells[list(CELL_FLAGS)])
+        for rule, row in zip(failures["check"], failures["index"], strict=True):
+            cell = self.cells.iloc[row]
+            indicator = self.catalogue.indicator(cell["code"])
+            value = cell["value"] if pd.notna(cell["value"]) else None
+            message = value_message(rule, indicator, self.catalogue, place=self._place([row]),
+                                    year=int(cell["year"]), raw=cell["raw"], value=value)
+            self.issues.append(self._issue(row, rule, message))
+
+    def _value_issues(self, wide: pd.DataFrame) -> None:
+        failures = _failures(self.schemas.values, wide)
+        column_failures = failures[failures["schema_context"] == "Column"]
+        for code, rule, position in zip(column_failures["column"], column_failures["check"],
+                                        column_failures["index"], strict=True):
+            index = wide.index[position]
+            sub, year = index
+            row = self.row_of[(sub, code, year)]
+            indicator = self.catalogue.indicator(code)
+            checks = indicator.checks
+            bound = checks.maximum if rule == "above_maximum" else checks.minimum
+            message = value_message(rule, indicator, self.catalogue, place=self._place([row]),
+                                    year=year, raw=self.cells.at[row, "raw"],
+                                    value=wide.at[index, code], bound=bound)
+            self.issues.append(self._issue(row, rule, message))
+        frame_failures = failures[failures["schema_context"] == "DataFrameSchema"]
+        failed = sorted({(rule, wide.index[position]) for rule, position in
+                         zip(frame_failures["check"], frame_failures["index"], strict=True)})
+        relations = {r.id: r for r in self.catalogue.relations}
+        for rule, (sub, year) in failed:
+            relation = relations[rule]
+            if self._implied_by_narrower(relation, {(r, i) for r, i in failed}, (sub, year)):
+                continue
+            rows = [self.row_of[(sub, code, year)] for code in relation.codes]
+            values = {code: wide.at[(sub, year), code] for code in relation.codes}
+            message = relation_message(relation, self.catalogue, place=self._place(rows),
+                                       year=year, values=values)
+            self.issues.append(self._issue(rows[0], rule, message, severity=relation.severity,
+                                           cells=rows))
+
+    def _implied_by_narrower(self, relation, failed: set, index: tuple) -> bool:
+        """`A+B ≤ T` adds nothing when `A ≤ T` already failed for the same year."""
+        if not isinstance(relation, PartsWithinTotal):
+            return False
+        return any(
+            isinstance(other, PartsWithinTotal) and other.total == relation.total
+            and set(other.parts) < set(relation.parts) and (other.id, index) in failed
+            for other in self.catalogue.relations
+        )
+
+    def _jump_issues(self, wide: pd.DataFrame) -> None:
+        previous = self._previous_frame(wide)
+        ratios = wide / previous.where(previous > 0)
+        failures = _failures(self.schemas.jumps, ratios)
+        for code, position in zip(failures["column"], failures["index"], strict=True):
+            index = wide.index[position]
+            sub, year = index
+            row = self.row_of[(sub, code, year)]
+            message = jump_message(self.catalogue.indicator(code), self.catalogue,
+                                   place=self._place([row]), year=year,
+                                   value=wide.at[index, code], previous=previous.at[index, code])
+            self.issues.append(self._issue(row, "yoy_jump", message))
+
+    # ── verdicts ────────────────────────────────────────────────────────────
+    def _assessments(self) -> list[Assessment]:
+        by_cell: dict[tuple[str, str, int], set[str]] = {}
+        for issue in self.issues:
+            if issue.year is None:
+                continue
+            for place in issue.cells:
+                by_cell.setdefault((issue.file_sha256, place, issue.year), set()).add(
+                    issue.severity)
+        assessments = []
+        for submission in self.submissions:
+            for o in submission.observations:
+                severities = by_cell.get((o.file_sha256, f"{o.sheet}!{o.cell}", o.year), set())
+                accepted = (submission.department is not None and o.parse_status in ACCEPTABLE
+                            and "error" not in severities)
+                assessments.append(Assessment(o, accepted, accepted and "warning" in severities))
+        return assessments
