@@ -169,7 +169,8 @@ class _Run:
                     file_sha256=submission.file_sha256, sheet=note.sheet, cell=note.cell,
                     indicator_code=note.indicator_code, year=note.year,
                     raw_value=note.raw_value, rule=note.rule, severity=note.severity,
-                    message_zh=note.message_zh,
+                    message_zh=place_text([f"{note.sheet}!{note.cell}"] if note.cell else [])
+                    + note.message_zh,
                     cells=(f"{note.sheet}!{note.cell}",) if note.cell else ()))
 
     def _cell_issues(self) -> None:
