@@ -1,0 +1,166 @@
+"""Write the run's products: CSV for machines (stable English columns and codes), XLSX for
+people (Chinese headers, colours, a legend). Every text cell is escaped against formula
+injection, because department names, file names and typed values come from users."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from schemas.catalogue import Catalogue
+from schemas.describe import AGGREGATION_ZH
+from schemas.issue import SEVERITY_ORDER
+from warehouse.models import Issue
+from warehouse.table import LedgerRow, TableRow, aggregate
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+STATUS_ZH = {"ok": "已采用", "warning": "已采用（有提醒）", "pending": "待修改（沿用旧值）",
+             "rejected": "未通过校验", "missing": "未报送", "not_applicable": "不适用"}
+STATUS_FILL = {"warning": "FFF2CC", "pending": "F8CBAD", "rejected": "FF9999",
+               "missing": "D9D9D9", "not_applicable": "E2EFDA"}
+LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
+SEVERITY_ZH = {"error": "错误", "warning": "提醒", "info": "说明"}
+STATE_ZH = {"open": "待处理", "explained": "已说明", "resolved": "已解决"}
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+TABLE_COLUMNS = ("indicator_code", "indicator_name", "unit", "department", "year", "value",
+                 "status", "source_file", "source_cell")
+ISSUE_COLUMNS = ("department", "file", "sheet", "cell", "indicator_code", "year", "raw_value",
+                 "rule", "severity", "message_zh", "state", "first_seen", "last_seen")
+LEDGER_COLUMNS = ("department", "expected", "received", "accepted", "open_errors",
+                  "open_warnings", "last_submission", "status")
+
+
+def escape(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else repr(round(value, 6))
+
+
+def _moment(value: dt.datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows([escape(v) for v in row] for row in rows)
+
+
+def issue_rows(issues: Sequence[tuple[Issue, str]], names: dict[str, str]) -> list[list[object]]:
+    ordered = sorted(issues, key=lambda pair: (pair[0].department_key,
+                                               SEVERITY_ORDER[pair[0].severity]))
+    return [[names.get(i.department_code or "", "未识别单位"), file, i.sheet, i.cell,
+             i.indicator_code, i.year or "", i.raw_value, i.rule, i.severity, i.message_zh,
+             i.state, _moment(i.first_seen), _moment(i.last_seen)] for i, file in ordered]
+
+
+def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
+                  issues: Sequence[tuple[Issue, str]], catalogue: Catalogue,
+                  years: tuple[int, ...], names: dict[str, str]) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / name for name in ("indicator_table.csv", "issues.csv", "ledger.csv",
+                                         "indicator_table.xlsx")]
+    _write_csv(paths[0], TABLE_COLUMNS, (
+        [r.indicator_code, r.indicator_name, r.unit, r.department, r.year, _number(r.value),
+         r.status, r.source_file, r.source_cell] for r in table))
+    _write_csv(paths[1], ISSUE_COLUMNS, issue_rows(issues, names))
+    _write_csv(paths[2], LEDGER_COLUMNS, (
+        [r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
+         _moment(r.last_submission), r.status] for r in ledger))
+    _write_workbook(paths[3], table, ledger, issue_rows(issues, names), catalogue, years)
+    return paths
+
+
+def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
+                    issues: list[list[object]], catalogue: Catalogue,
+                    years: tuple[int, ...]) -> None:
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = "汇总"
+    _wide_sheet(summary, table, catalogue, years)
+    departments = dict.fromkeys(r.department for r in table)
+    ledger_sheet = workbook.create_sheet("报送情况")
+    _rows(ledger_sheet, ["责任单位", "应报项数", "已报项数", "已采用项数", "待改错误", "待核提醒",
+                         "最近报送时间", "状态"],
+          [[r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
+            _moment(r.last_submission), LEDGER_ZH[r.status]] for r in ledger])
+    issue_sheet = workbook.create_sheet("问题清单")
+    _rows(issue_sheet, ["责任单位", "文件", "工作表", "单元格", "指标代码", "年度", "填报值",
+                        "规则", "级别", "问题说明", "状态", "首次发现", "最近发现"],
+          [[*row[:8], SEVERITY_ZH[str(row[8])], row[9], STATE_ZH[str(row[10])], *row[11:]]
+           for row in issues])
+    for department in departments:
+        sheet = workbook.create_sheet(department[:31])
+        _wide_sheet(sheet, [r for r in table if r.department == department], catalogue, years)
+    legend = workbook.create_sheet("图例")
+    _rows(legend, ["颜色/标记", "含义"], [[STATUS_ZH[s], s] for s in STATUS_ZH])
+    for row, status in enumerate(STATUS_ZH, start=2):
+        if status in STATUS_FILL:
+            legend.cell(row, 1).fill = PatternFill("solid", fgColor=STATUS_FILL[status])
+    workbook.save(path)
+
+
+def _rows(sheet: Worksheet, header: list[str], rows: Iterable[Sequence[object]]) -> None:
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    for row in rows:
+        sheet.append([escape(v) for v in row])
+    sheet.freeze_panes = "A2"
+    for column in range(1, len(header) + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = 16
+
+
+def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
+                years: tuple[int, ...]) -> None:
+    header = ["指标代码", "指标名称", "单位", "责任单位", *(f"{y}年" for y in years),
+              "五年报告取值", "报告用法"]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    by_indicator: dict[str, dict[int, TableRow]] = {}
+    for row in table:
+        by_indicator.setdefault(row.indicator_code, {})[row.year] = row
+    for code, cells in by_indicator.items():
+        indicator = catalogue.indicator(code)
+        first = next(iter(cells.values()))
+        values = {y: cells[y].value if cells[y].status != "rejected" else None for y in cells}
+        total = aggregate(values, indicator.aggregation, years)
+        sheet.append([code, escape(first.indicator_name), first.unit, escape(first.department),
+                      *(_display(cells[y]) for y in years), total,
+                      AGGREGATION_ZH[indicator.aggregation]])
+        line = sheet.max_row
+        number_format = "#,##0" if indicator.checks.integer else "#,##0.00"
+        for offset, year in enumerate(years, start=5):
+            cell = sheet.cell(line, offset)
+            cell.number_format = number_format
+            if cells[year].status in STATUS_FILL:
+                cell.fill = PatternFill("solid", fgColor=STATUS_FILL[cells[year].status])
+        sheet.cell(line, 5 + len(years)).number_format = number_format
+    sheet.freeze_panes = "E2"
+    for column, width in zip("ABCD", (34, 36, 9, 22), strict=True):
+        sheet.column_dimensions[column].width = width
+
+
+def _display(row: TableRow) -> object:
+    if row.status == "not_applicable":
+        return "—"
+    return row.value

@@ -1,0 +1,225 @@
+"""Load one submission — file row, version, observations, accepted values, issues — in
+the caller's transaction, so that either all of it is written or none of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schemas.issue import Issue as IssueRecord
+from schemas.validate import Assessment
+from transforms.model import ParseStatus, ReadResult
+from warehouse.models import AcceptedValue, File, Issue, Observation, Submission, utcnow
+from warehouse.upsert import upsert
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    """A file as it arrived: its bytes are already in the archive."""
+
+    sha256: str
+    original_name: str
+    folder: str | None
+    size: int
+    received_at: dt.datetime
+    archived_path: Path
+
+
+@dataclass(slots=True)
+class LoadOutcome:
+    department: str | None
+    submission_id: int | None = None
+    version: int | None = None
+    status: str = "unchanged"  # unchanged / accepted / partially_accepted / rejected
+    values_accepted: int = 0
+    new_issues: list[int] = field(default_factory=list)
+    reopened_issues: list[int] = field(default_factory=list)
+    resolved_issues: list[int] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.status != "unchanged"
+
+
+def department_key(result: ReadResult) -> str:
+    """Files of an unknown department are kept apart, one key per file."""
+    return result.department or f"?{result.file_sha256}"
+
+
+def load_submission(session: Session, incoming: IncomingFile, result: ReadResult,
+                    assessments: Sequence[Assessment], issues: Sequence[IssueRecord],
+                    run_id: int | None, *, reprocess: bool = False) -> LoadOutcome:
+    outcome = LoadOutcome(result.department)
+    file = _file_row(session, incoming, result)
+    key = department_key(result)
+    latest = session.scalars(
+        select(Submission).where(Submission.department_key == key)
+        .order_by(Submission.version.desc()).limit(1)
+    ).first()
+    if latest is not None and latest.file_id == file.id:
+        if not reprocess:
+            return outcome  # the newest version again: nothing to do
+        submission = latest
+    else:
+        if latest is not None:
+            latest.status = "superseded"
+        submission = Submission(
+            department_key=key, department_code=result.department, file_id=file.id,
+            run_id=run_id, version=(latest.version + 1) if latest else 1, status="loading",
+            received_at=incoming.received_at)
+        session.add(submission)
+        session.flush()
+
+    observation_ids = _write_observations(session, submission.id, assessments)
+    outcome.values_accepted = _apply_accepted_values(session, result, assessments,
+                                                     observation_ids)
+    _write_issues(session, key, file, submission, result, issues, outcome)
+
+    errors = sum(1 for i in issues if i.severity == "error")
+    warnings = sum(1 for i in issues if i.severity == "warning")
+    submitted = sum(1 for a in assessments
+                    if a.observation.parse_status != ParseStatus.BLANK)
+    if outcome.values_accepted == 0 and (submitted or errors):
+        submission.status = "rejected"
+    else:
+        submission.status = "partially_accepted" if errors else "accepted"
+    submission.values_total = len(assessments)
+    submission.values_accepted = outcome.values_accepted
+    submission.errors, submission.warnings = errors, warnings
+    submission.loaded_at = utcnow()
+    outcome.submission_id, outcome.version = submission.id, submission.version
+    outcome.status = submission.status
+    return outcome
+
+
+def _file_row(session: Session, incoming: IncomingFile, result: ReadResult) -> File:
+    file = session.scalars(select(File).where(File.sha256 == incoming.sha256)).first()
+    if file is None:
+        file = File(sha256=incoming.sha256, original_name=incoming.original_name,
+                    folder=incoming.folder, size=incoming.size,
+                    file_format=result.file_format or "unknown",
+                    received_at=incoming.received_at,
+                    archived_path=str(incoming.archived_path))
+        session.add(file)
+        session.flush()
+    return file
+
+
+def _write_observations(session: Session, submission_id: int,
+                        assessments: Sequence[Assessment]) -> dict[tuple[str, int], int]:
+    rows = [
+        {"submission_id": submission_id, "indicator_code": a.observation.indicator_code,
+         "year": a.observation.year, "value": a.observation.value,
+         "raw_value": a.observation.raw_value, "parse_status": a.observation.parse_status.value,
+         "note": a.observation.note, "sheet": a.observation.sheet, "cell": a.observation.cell,
+         "accepted": a.accepted, "flagged": a.flagged}
+        for a in assessments
+    ]
+    upsert(session, Observation, rows, keys=["submission_id", "indicator_code", "year"])
+    found = session.execute(
+        select(Observation.indicator_code, Observation.year, Observation.id)
+        .where(Observation.submission_id == submission_id))
+    return {(code, year): id_ for code, year, id_ in found}
+
+
+def _apply_accepted_values(session: Session, result: ReadResult,
+                           assessments: Sequence[Assessment],
+                           observation_ids: dict[tuple[str, int], int]) -> int:
+    """A newer version replaces what it contains; its failed cells leave the old value in
+    place and only mark it pending."""
+    if result.department is None:
+        return 0
+    accepted, rejected = [], []
+    now = utcnow()
+    for a in assessments:
+        o = a.observation
+        row = {"indicator_code": o.indicator_code, "year": o.year,
+               "department_code": result.department, "updated_at": now}
+        observation_id = observation_ids[(o.indicator_code, o.year)]
+        if a.accepted:
+            accepted.append({**row, "value": o.value,
+                             "not_applicable": o.parse_status == ParseStatus.NOT_APPLICABLE,
+                             "flagged": a.flagged, "explanation": o.note if a.flagged else "",
+                             "observation_id": observation_id, "rejected_observation_id": None})
+        elif o.parse_status != ParseStatus.BLANK:
+            rejected.append({**row, "value": None, "not_applicable": False, "flagged": False,
+                             "explanation": "", "observation_id": None,
+                             "rejected_observation_id": observation_id})
+    keys = ["indicator_code", "year"]
+    upsert(session, AcceptedValue, accepted, keys=keys)
+    upsert(session, AcceptedValue, rejected, keys=keys,
+           update=["rejected_observation_id", "updated_at"])
+    return len(accepted)
+
+
+def _issue_identity(issue: IssueRecord, key: str) -> tuple[str, str, int, str, str]:
+    """Cell-level problems are one issue across versions; file-level ones belong to a file."""
+    cell_level = bool(issue.indicator_code) and issue.year is not None
+    return (key, issue.indicator_code, issue.year or 0, issue.rule,
+            "" if cell_level else issue.file_sha256)
+
+
+def _write_issues(session: Session, key: str, file: File, submission: Submission,
+                  result: ReadResult, issues: Sequence[IssueRecord],
+                  outcome: LoadOutcome) -> None:
+    existing = {
+        (i.department_key, i.indicator_code, i.year, i.rule, i.scope): i
+        for i in session.scalars(select(Issue).where(Issue.department_key == key))
+    }
+    now = utcnow()
+    seen = set()
+    for record in issues:
+        identity = _issue_identity(record, key)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        state = "explained" if record.explained else "open"
+        fields = {
+            "severity": record.severity, "state": state, "message_zh": record.message_zh,
+            "explanation": record.explanation, "raw_value": record.raw_value,
+            "sheet": record.sheet, "cell": record.cell, "cells": "、".join(record.cells),
+            "file_id": file.id, "last_submission_id": submission.id, "last_seen": now,
+            "resolved_at": None, "resolved_by_submission_id": None,
+        }
+        issue = existing.get(identity)
+        if issue is None:
+            issue = Issue(department_key=key, department_code=result.department,
+                          indicator_code=identity[1], year=identity[2], rule=identity[3],
+                          scope=identity[4], first_submission_id=submission.id,
+                          first_seen=now, **fields)
+            session.add(issue)
+            session.flush()
+            outcome.new_issues.append(issue.id)
+            continue
+        if issue.state == "resolved":
+            outcome.reopened_issues.append(issue.id)
+        for name, value in fields.items():
+            setattr(issue, name, value)
+
+    covered = {(o.indicator_code, o.year) for o in result.observations}
+    for identity, issue in existing.items():
+        if identity in seen or issue.state == "resolved":
+            continue
+        fixed_here = (issue.indicator_code, issue.year) in covered
+        older_file = issue.scope not in ("", result.file_sha256)
+        if fixed_here or older_file:
+            issue.state = "resolved"
+            issue.resolved_at = now
+            issue.resolved_by_submission_id = submission.id
+            outcome.resolved_issues.append(issue.id)
+
+
+def prior_values(session: Session, departments: Sequence[str]
+                 ) -> dict[tuple[str, str, int], float | None]:
+    """The accepted values of these departments, as validation's `prior`."""
+    rows = session.execute(
+        select(AcceptedValue.department_code, AcceptedValue.indicator_code, AcceptedValue.year,
+               AcceptedValue.value)
+        .where(AcceptedValue.department_code.in_(list(departments)),
+               AcceptedValue.observation_id.is_not(None)))
+    return {(d, c, y): v for d, c, y, v in rows}

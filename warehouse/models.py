@@ -1,0 +1,229 @@
+"""SQLAlchemy models. Changes go through an Alembic migration (`warehouse/migrations`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from typing import ClassVar
+
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar = {dt.datetime: DateTime(timezone=True)}
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200))
+
+
+class Indicator(Base):
+    __tablename__ = "indicators"
+
+    code: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(20))
+    base_unit: Mapped[str] = mapped_column(String(20))
+    factor: Mapped[float] = mapped_column(Float)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    kind: Mapped[str] = mapped_column(String(20))
+    aggregation: Mapped[str] = mapped_column(String(20))
+    section: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)  # order in the catalogue
+
+
+class File(Base):
+    """One row per distinct content: the same bytes arriving twice are one file."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(500))
+    folder: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    file_format: Mapped[str] = mapped_column(String(10))
+    received_at: Mapped[dt.datetime]
+    archived_path: Mapped[str] = mapped_column(String(500))
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # schedule / inbox / manual
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    files_seen: Mapped[int] = mapped_column(Integer, default=0)
+    files_new: Mapped[int] = mapped_column(Integer, default=0)
+    submissions: Mapped[int] = mapped_column(Integer, default=0)
+    values_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    errors_new: Mapped[int] = mapped_column(Integer, default=0)
+    warnings_new: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class Submission(Base):
+    """A file as one department's version. Re-dropping an older version's bytes makes a
+    new submission pointing at the same file row."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("department_key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The department code, or `?<sha256>` while the department is unknown.
+    department_key: Mapped[str] = mapped_column(String(80), index=True)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    # accepted / partially_accepted / rejected / superseded
+    status: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[dt.datetime]
+    loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    values_total: Mapped[int] = mapped_column(Integer, default=0)
+    values_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Observation(Base):
+    """Every value ever submitted, with its provenance."""
+
+    __tablename__ = "observations"
+    __table_args__ = (UniqueConstraint("submission_id", "indicator_code", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicators.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
+    raw_value: Mapped[str] = mapped_column(Text, default="")
+    parse_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    sheet: Mapped[str] = mapped_column(String(100))
+    cell: Mapped[str] = mapped_column(String(20))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    flagged: Mapped[bool] = mapped_column(Boolean)
+
+
+class AcceptedValue(Base):
+    """The current value of each indicator × year, and where it came from.
+
+    `observation_id` is the accepted observation (None when nothing was ever accepted);
+    `rejected_observation_id` is set while the latest submitted value failed validation.
+    """
+
+    __tablename__ = "accepted_values"
+
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicators.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
+    rejected_observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Issue(Base):
+    """A problem's life across versions. Identity: department, indicator, year, rule, and
+    for file-level problems the file (`scope`)."""
+
+    __tablename__ = "issues"
+    __table_args__ = (
+        UniqueConstraint("department_key", "indicator_code", "year", "rule", "scope"),
+        Index("ix_issues_state", "department_key", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_key: Mapped[str] = mapped_column(String(80))
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    indicator_code: Mapped[str] = mapped_column(String(120), default="")  # "" = file-level
+    year: Mapped[int] = mapped_column(Integer, default=0)  # 0 = no year
+    rule: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(64), default="")
+    severity: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10))  # open / explained / resolved
+    message_zh: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    raw_value: Mapped[str] = mapped_column(Text, default="")
+    sheet: Mapped[str] = mapped_column(String(100), default="")
+    cell: Mapped[str] = mapped_column(String(20), default="")
+    cells: Mapped[str] = mapped_column(Text, default="")  # 、-separated sheet!cell list
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"))
+    first_submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    last_submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    resolved_by_submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None]
+
+
+class Alert(Base):
+    """What was sent to whom and when (filled by the alerts stage)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    recipient: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))  # issues / confirmation / reminder / summary
+    subject: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64), default="")  # of the issues it listed
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / sent / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    message_path: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Lock(Base):
+    """At most one pipeline run writes at a time."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

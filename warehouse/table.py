@@ -1,0 +1,129 @@
+"""The consolidated indicator table, the submission ledger and the open issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from schemas.catalogue import Catalogue
+from schemas.departments import Registry
+from warehouse.models import AcceptedValue, File, Issue, Observation, Submission
+
+STATUSES = ("ok", "warning", "pending", "rejected", "missing", "not_applicable")
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    indicator_code: str
+    indicator_name: str
+    unit: str
+    department: str  # the department's name
+    department_code: str
+    year: int
+    value: float | None  # in the reporting unit
+    status: str
+    source_file: str
+    source_cell: str  # sheet!cell
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    department: str
+    department_code: str
+    expected: int
+    received: int
+    accepted: int
+    open_errors: int
+    open_warnings: int
+    last_submission: dt.datetime | None
+    status: str  # submitted / not_submitted / needs_fix
+
+
+def consolidated_table(session: Session, catalogue: Catalogue, registry: Registry,
+                       years: tuple[int, ...]) -> list[TableRow]:
+    """One row per catalogue indicator × round year, missing ones included."""
+    accepted_obs = aliased(Observation)
+    rows = session.execute(
+        select(AcceptedValue, accepted_obs.sheet, accepted_obs.cell, File.original_name)
+        .outerjoin(accepted_obs, accepted_obs.id == AcceptedValue.observation_id)
+        .outerjoin(Submission, Submission.id == accepted_obs.submission_id)
+        .outerjoin(File, File.id == Submission.file_id))
+    found = {(a.indicator_code, a.year): (a, sheet, cell, name) for a, sheet, cell, name in rows}
+    table = []
+    for indicator in catalogue.indicators:
+        department = registry.get(indicator.department).name
+        for year in years:
+            accepted, sheet, cell, file_name = found.get((indicator.code, year),
+                                                         (None, None, None, None))
+            status = _status(accepted)
+            value = None
+            if accepted is not None and accepted.value is not None:
+                value = round(accepted.value / catalogue.factor(indicator), 6)
+            table.append(TableRow(
+                indicator.code, indicator.name, indicator.unit, department, indicator.department,
+                year, value, status, file_name or "", f"{sheet}!{cell}" if cell else "",
+                accepted.explanation if accepted is not None else ""))
+    return table
+
+
+def _status(accepted: AcceptedValue | None) -> str:
+    if accepted is None:
+        return "missing"
+    if accepted.observation_id is None:
+        return "rejected" if accepted.rejected_observation_id else "missing"
+    if accepted.rejected_observation_id is not None:
+        return "pending"
+    if accepted.not_applicable:
+        return "not_applicable"
+    return "warning" if accepted.flagged else "ok"
+
+
+def aggregate(row_values: dict[int, float | None], aggregation: str,
+              years: tuple[int, ...]) -> float | None:
+    """The five-year figure: the sum of the yearly amounts, or the latest year's value.
+    None when a year it needs is missing."""
+    if aggregation == "latest":
+        return row_values.get(years[-1])
+    needed = [row_values.get(year) for year in years]
+    return None if any(v is None for v in needed) else round(sum(needed), 6)
+
+
+def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[LedgerRow]:
+    last = dict(session.execute(
+        select(Submission.department_code, func.max(Submission.received_at))
+        .group_by(Submission.department_code)).all())
+    counts = session.execute(
+        select(Issue.department_code, Issue.severity, func.count())
+        .where(Issue.state == "open").group_by(Issue.department_code, Issue.severity))
+    open_issues = {(d, s): n for d, s, n in counts}
+    rows = []
+    for department in registry.submitting:
+        cells = [r for r in table if r.department_code == department.code]
+        accepted = sum(1 for r in cells if r.status in ("ok", "warning", "pending",
+                                                        "not_applicable"))
+        received = sum(1 for r in cells if r.status != "missing")
+        errors = open_issues.get((department.code, "error"), 0)
+        if department.code not in last:
+            status = "not_submitted"
+        elif errors or accepted < len(cells):
+            status = "needs_fix"
+        else:
+            status = "submitted"
+        rows.append(LedgerRow(department.name, department.code, len(cells), received, accepted,
+                              errors, open_issues.get((department.code, "warning"), 0),
+                              last.get(department.code), status))
+    return rows
+
+
+def open_issues(session: Session, department: str | None = None) -> list[tuple[Issue, str]]:
+    """Open and explained issues, with the file name they were last seen in."""
+    query = (select(Issue, File.original_name).outerjoin(File, File.id == Issue.file_id)
+             .where(Issue.state.in_(("open", "explained")))
+             .order_by(Issue.department_key, Issue.indicator_code, Issue.year, Issue.rule))
+    if department is not None:
+        query = query.where(Issue.department_code == department)
+    return [(issue, name or "") for issue, name in session.execute(query)]

@@ -1,0 +1,28 @@
+"""INSERT … ON CONFLICT DO UPDATE in the dialect's own syntax, in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+BATCH = 500
+
+
+def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]],
+           keys: Sequence[str], update: Sequence[str] | None = None) -> None:
+    """Insert `rows`, or update the columns `update` (default: all but `keys`) on conflict."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = update if update is not None else [c for c in rows[0] if c not in keys]
+    for start in range(0, len(rows), BATCH):
+        statement = insert(model).values(list(rows[start:start + BATCH]))
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={c: excluded[c] for c in columns}
+        ) if columns else statement.on_conflict_do_nothing(index_elements=list(keys))
+        session.execute(statement)
