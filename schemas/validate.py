@@ -100,8 +100,14 @@ class _Run:
         frame["value"] = frame["value"].astype(float)
         has_prior = [(d, c, y) in self.prior for d, c, y in
                      zip(frame["department"], frame["code"], frame["year"], strict=True)]
+        # A cell the reader already reported as an error (an uncalculated formula) gets
+        # one message, not two.
+        reported = {(sub, note.sheet, note.cell) for sub, result in enumerate(self.submissions)
+                    for note in result.issues if note.severity == "error" and note.cell}
+        already = [(s, sh, c) in reported for s, sh, c in
+                   zip(frame["sub"], frame["sheet"], frame["cell"], strict=True)]
         frame["unparsed"] = (frame["status"] == ParseStatus.UNPARSED.value) & \
-            ~frame["raw"].str.startswith("=")  # the reader reported the formula already
+            ~np.array(already, dtype=bool)
         frame["approximate"] = frame["status"] == ParseStatus.APPROXIMATE.value
         frame["missing_value"] = (frame["status"] == ParseStatus.BLANK.value) & \
             frame["department"].notna() & ~np.array(has_prior, dtype=bool)

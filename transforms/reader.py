@@ -67,7 +67,6 @@ def read_file(
         department = _infer_department(readings, registry, result)
     result.department = department.code if department else None
     _check_ownership_and_duplicates(readings, result)
-    _report_uncalculated_formulas(grids, readings, result)
     return result
 
 
@@ -145,21 +144,3 @@ def _check_ownership_and_duplicates(readings: list[Reading], result: ReadResult)
                     r.note, result.file_sha256, r.sheet, r.cell)
         for r in seen.values()
     ]
-
-
-def _report_uncalculated_formulas(grids: list[Grid], readings: list[Reading],
-                                  result: ReadResult) -> None:
-    """One file-level issue: opening and saving the file once fixes every such cell."""
-    cells = [f"{r.sheet}!{r.cell}" for r in readings if r.raw_value.startswith("=")
-             and r.cell in _formula_cells(grids, r.sheet)]
-    if cells:
-        shown = "、".join(cells[:5]) + ("等" if len(cells) > 5 else "")
-        first = cells[0].split("!")
-        result.issues.append(FileIssue(
-            "error", "formula_not_calculated",
-            f"公式未计算，请在 Excel/WPS 中打开后保存（涉及 {len(cells)} 个单元格：{shown}）。",
-            first[0], first[1]))
-
-
-def _formula_cells(grids: list[Grid], sheet: str) -> set[str]:
-    return {c for g in grids if g.name == sheet for c in g.facts.uncalculated_formulas}

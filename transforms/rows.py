@@ -134,7 +134,10 @@ def _reading(grid: Grid, r: int, column: int, indicator: Indicator, year: int,
     formula = grid.facts.uncalculated_formulas.get(cell)
     if formula is not None:
         return Reading(indicator, year, None, formula, ParseStatus.UNPARSED, note, grid.name,
-                       cell), None
+                       cell), FileIssue(
+            "error", "formula_not_calculated",
+            f"公式未计算，请在 Excel/WPS 中打开后保存（公式“{formula}”没有计算结果）。",
+            grid.name, cell, indicator.code, year, formula)
     parsed = parse_value(grid.value(r, column), catalogue.units)
     if parsed.number is None:
         return Reading(indicator, year, None, parsed.raw, parsed.status, note, grid.name,

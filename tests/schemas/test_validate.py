@@ -223,3 +223,17 @@ def test_completeness_counts_not_applicable_as_submitted(catalogue):
     submitted = {("org", "org.green_channel.returnees", y) for y in (2021, 2022, 2023)}
     missing = missing_indicators(submitted, ["org"], catalogue, (2021, 2022, 2023, 2024))
     assert missing == {"org": {2021: [], 2022: [], 2023: [], 2024: ["org.green_channel.returnees"]}}
+
+
+def test_uncalculated_formula_is_one_error_and_text_starting_with_equals_is_unparsed(
+        corpus, tmp_path):
+    sample = corpus.uncalculated_formula("科技局_公式_校验.xlsx")
+    result = validate([read_file(sample.path)])
+    assert [(i.rule, i.cell) for i in result.issues] == [("formula_not_calculated", "I5")]
+    assert result.issues[0].message_zh.startswith("填报表!I5 公式未计算")
+    workbook = openpyxl.load_workbook(sample.path)
+    cell = workbook["填报表"]["I5"]
+    cell.value, cell.data_type = "=1+1", "s"  # text that merely looks like a formula
+    workbook.save(tmp_path / "text.xlsx")
+    [issue] = validate([read_file(tmp_path / "text.xlsx")]).issues
+    assert (issue.rule, issue.raw_value) == ("unparsed", "=1+1")
