@@ -4,7 +4,10 @@ that appears in issue records; `RULE_SEVERITY` and the relations say how serious
 Three frames are checked (see `schemas.validate` for how they are built):
 - cells:  one row per observation, flags of how the cell was typed;
 - values: one row per (submission, year), one column per indicator, in base units,
-          with the value checks per column and the cross-indicator relations;
+          with the value checks per column;
+- relations: the same rows, the submitted values laid over the accepted ones, checked
+          by the cross-indicator rules (a partial correction is checked against what
+          was accepted before);
 - jumps:  the same shape, each value divided by the previous year's.
 """
 
@@ -43,6 +46,7 @@ CELL_FLAGS = ("unparsed", "approximate", "missing_value")
 class Schemas:
     cells: pa.DataFrameSchema
     values: pa.DataFrameSchema
+    relations: pa.DataFrameSchema
     jumps: pa.DataFrameSchema
 
 
@@ -103,9 +107,12 @@ def build_schemas(catalogue: Catalogue) -> Schemas:
     values = pa.DataFrameSchema(
         {i.code: pa.Column(float, _value_checks(i, catalogue), nullable=True, required=True)
          for i in catalogue.indicators},
+        name="values",
+    )
+    relations = pa.DataFrameSchema(
         checks=[_relation_check(r, catalogue.defaults.rate_tolerance_points)
                 for r in catalogue.relations],
-        name="values",
+        name="relations",
     )
     jumps = pa.DataFrameSchema(
         {i.code: pa.Column(float, _jump_check(catalogue.jump_ratio(i)), nullable=True,
@@ -113,7 +120,7 @@ def build_schemas(catalogue: Catalogue) -> Schemas:
          for i in catalogue.indicators},
         name="jumps",
     )
-    return Schemas(cells, values, jumps)
+    return Schemas(cells, values, relations, jumps)
 
 
 @lru_cache(maxsize=1)

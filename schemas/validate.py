@@ -119,24 +119,29 @@ class _Run:
         codes = [i.code for i in self.catalogue.indicators]
         return wide.reindex(columns=codes).astype(float)
 
+    def _prior_frame(self, wide: pd.DataFrame, years_back: int) -> pd.DataFrame:
+        """The accepted values of each row's department, `years_back` years earlier."""
+        departments = [self.submissions[s].department for s in wide.index.get_level_values("sub")]
+        years = wide.index.get_level_values("year")
+        prior = np.full(wide.shape, np.nan)
+        column_of = {code: n for n, code in enumerate(wide.columns)}
+        rows_of: dict[tuple[str | None, int], list[int]] = {}
+        for row, (department, year) in enumerate(zip(departments, years, strict=True)):
+            rows_of.setdefault((department, year - years_back), []).append(row)
+        for (department, code, year), value in self.prior.items():
+            if value is None or code not in column_of:
+                continue
+            for row in rows_of.get((department, year), ()):
+                prior[row, column_of[code]] = value
+        return pd.DataFrame(prior, index=wide.index, columns=wide.columns)
+
     def _previous_frame(self, wide: pd.DataFrame) -> pd.DataFrame:
         """Each row's previous year: from the same file if it has it, else accepted before."""
         same_file = wide.copy()
         same_file.index = pd.MultiIndex.from_arrays(
             [wide.index.get_level_values("sub"), wide.index.get_level_values("year") + 1],
             names=["sub", "year"])
-        previous = same_file.reindex(wide.index)
-        departments = [self.submissions[s].department for s in wide.index.get_level_values("sub")]
-        years = wide.index.get_level_values("year")
-        prior = np.full(wide.shape, np.nan)
-        column_of = {code: n for n, code in enumerate(wide.columns)}
-        wanted = {(d, y - 1): row for row, (d, y) in enumerate(zip(departments, years,
-                                                                    strict=True))}
-        for (department, code, year), value in self.prior.items():
-            row = wanted.get((department, year))
-            if row is not None and value is not None and code in column_of:
-                prior[row, column_of[code]] = value
-        return previous.fillna(pd.DataFrame(prior, index=wide.index, columns=wide.columns))
+        return same_file.reindex(wide.index).fillna(self._prior_frame(wide, 1))
 
     # ── failures -> issues ──────────────────────────────────────────────────
     def result(self) -> ValidationResult:
@@ -145,6 +150,7 @@ class _Run:
         if (self.cells["status"].isin(NUMERIC)).any():
             wide = self._value_frame()
             self._value_issues(wide)
+            self._relation_issues(wide)
             self._jump_issues(wide)
         return ValidationResult(self.issues, self._assessments())
 
@@ -204,16 +210,23 @@ class _Run:
                                     year=year, raw=self.cells.at[row, "raw"],
                                     value=wide.at[index, code], bound=bound)
             self.issues.append(self._issue(row, rule, message))
-        frame_failures = failures[failures["schema_context"] == "DataFrameSchema"]
-        failed = sorted({(rule, wide.index[position]) for rule, position in
-                         zip(frame_failures["check"], frame_failures["index"], strict=True)})
+
+    def _relation_issues(self, wide: pd.DataFrame) -> None:
+        overlay = wide.fillna(self._prior_frame(wide, 0))
+        failures = _failures(self.schemas.relations, overlay)
+        failed = sorted({(rule, overlay.index[position]) for rule, position in
+                         zip(failures["check"], failures["index"], strict=True)})
         relations = {r.id: r for r in self.catalogue.relations}
         for rule, (sub, year) in failed:
             relation = relations[rule]
             if self._implied_by_narrower(relation, {(r, i) for r, i in failed}, (sub, year)):
                 continue
-            rows = [self.row_of[(sub, code, year)] for code in relation.codes]
-            values = {code: wide.at[(sub, year), code] for code in relation.codes}
+            # Cite the cells this file submitted; the rest are values accepted before.
+            rows = [self.row_of[(sub, code, year)] for code in relation.codes
+                    if pd.notna(wide.at[(sub, year), code])]
+            if not rows:
+                continue
+            values = {code: overlay.at[(sub, year), code] for code in relation.codes}
             message = relation_message(relation, self.catalogue, place=self._place(rows),
                                        year=year, values=values)
             self.issues.append(self._issue(rows[0], rule, message, severity=relation.severity,

@@ -1,0 +1,53 @@
+"""Dropping files into an inbox and running the ingestion, as a nightly run would."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from pipeline.ingest import IngestReport, ingest, new_arrivals
+from transforms.inbox import scan_inbox
+from warehouse.models import AcceptedValue, File, Issue, Observation, Submission
+
+_clock = [time.time() - 10_000]
+
+
+def drop(settings, source: Path, name: str | None = None, folder: str | None = None) -> Path:
+    """Copy a file into the inbox with a strictly later modification time."""
+    target_dir = settings.inbox_dir / folder if folder else settings.inbox_dir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / (name or source.name)
+    shutil.copyfile(source, target)
+    _clock[0] += 60
+    os.utime(target, (_clock[0], _clock[0]))
+    return target
+
+
+def run(warehouse, settings, *, reprocess: bool = False) -> IngestReport:
+    run_id = warehouse.start_run("manual")
+    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings,
+                               force=reprocess)
+    report = ingest(warehouse, arrivals, run_id, reprocess=reprocess)
+    warehouse.finish_run(run_id, "succeeded")
+    return report
+
+
+def counts(warehouse) -> dict[str, int]:
+    with warehouse.begin() as session:
+        return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
+                for model in (File, Submission, Observation, AcceptedValue, Issue)}
+
+
+def accepted(warehouse, code: str, year: int):
+    with warehouse.begin() as session:
+        return session.get(AcceptedValue, (code, year))
+
+
+def issues(warehouse, **where):
+    with warehouse.begin() as session:
+        query = select(Issue)
+        for name, value in where.items():
+            query = query.where(getattr(Issue, name) == value)
+        return list(session.scalars(query))
