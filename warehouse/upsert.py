@@ -1,4 +1,8 @@
-"""INSERT … ON CONFLICT DO UPDATE in the dialect's own syntax, in batches."""
+"""INSERT … ON CONFLICT DO UPDATE in the dialect's own syntax, as one executemany.
+
+The statement is compiled once and the rows go as parameters, so SQLAlchemy batches
+them with insertmanyvalues instead of building a new statement per batch.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
-BATCH = 500
-
 
 def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]],
            keys: Sequence[str], update: Sequence[str] | None = None) -> None:
@@ -18,11 +20,11 @@ def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[dict[s
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model)
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
-    for start in range(0, len(rows), BATCH):
-        statement = insert(model).values(list(rows[start:start + BATCH]))
-        excluded = statement.excluded
+    if columns:
         statement = statement.on_conflict_do_update(
-            index_elements=list(keys), set_={c: excluded[c] for c in columns}
-        ) if columns else statement.on_conflict_do_nothing(index_elements=list(keys))
-        session.execute(statement)
+            index_elements=list(keys), set_={c: statement.excluded[c] for c in columns})
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    session.execute(statement, list(rows))

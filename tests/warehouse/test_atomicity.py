@@ -1,0 +1,110 @@
+"""A load killed at any point leaves the warehouse as it was; two runs never both write."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests.warehouse.helpers import counts, drop, run
+from warehouse.models import Lock, utcnow
+from warehouse.store import WarehouseBusy
+
+BIG_LOAD = textwrap.dedent("""
+    import datetime as dt, sys
+    from pathlib import Path
+    from schemas.validate import Assessment
+    from transforms.model import Observation, ParseStatus, ReadResult
+    from warehouse.load import IncomingFile, load_submission
+    from warehouse.store import Warehouse
+
+    url, rows = sys.argv[1], int(sys.argv[2])
+    sha = "f" * 64
+    code = "edu.teachers.recruited"
+    observations = [Observation("edu", code, 1000 + n, float(n), str(n), ParseStatus.NUMBER,
+                                "", sha, "填报表", f"E{n + 5}") for n in range(rows)]
+    result = ReadResult("big.xlsx", sha, "xlsx", "edu", observations, [])
+    assessments = [Assessment(o, True, False) for o in observations]
+    incoming = IncomingFile(sha, "big.xlsx", None, 1, dt.datetime.now(dt.UTC), Path("x"))
+    warehouse = Warehouse(url)
+    with warehouse.begin() as session:
+        print("LOADING", flush=True)
+        load_submission(session, incoming, result, assessments, [], None)
+    print("DONE", flush=True)
+""")
+
+
+def _start_big_load(url: str, rows: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", BIG_LOAD, url, str(rows)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_killed_load_leaves_the_warehouse_unchanged(warehouse, settings, corpus):
+    drop(settings, corpus.filled_template("edu", "edu_before_kill.xlsx").path)
+    run(warehouse, settings)
+    before = counts(warehouse)
+
+    process = _start_big_load(warehouse.url, 150_000)
+    assert process.stdout.readline().strip() == "LOADING"
+    time.sleep(1.0)  # well inside the load, which takes several seconds
+    assert process.poll() is None, "the load finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert counts(warehouse) == before
+
+    # The next run completes the load.
+    finished = _start_big_load(warehouse.url, 150_000)
+    output, errors = finished.communicate(timeout=300)
+    assert "DONE" in output, errors[-2000:]
+    after = counts(warehouse)
+    assert after["submissions"] == before["submissions"] + 1
+    assert after["observations"] == before["observations"] + 150_000
+
+
+CONCURRENT_RUN = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from config import Settings
+    from pipeline.ingest import ingest, new_arrivals
+    from transforms.inbox import scan_inbox
+    from warehouse.store import Warehouse
+
+    settings = Settings(root=Path(sys.argv[1]), warehouse_url=sys.argv[2])
+    warehouse = Warehouse(settings.warehouse_url)
+    with warehouse.exclusive(wait_seconds=120):
+        arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
+        report = ingest(warehouse, arrivals, None)
+    print(sum(1 for _, outcome in report.outcomes if outcome.changed))
+""")
+
+
+def test_two_runs_started_together_load_each_file_once(warehouse, settings, corpus, registry):
+    for department in registry.submitting:
+        drop(settings, corpus.filled_template(department.code,
+                                              f"together_{department.code}.xlsx").path)
+    processes = [subprocess.Popen([sys.executable, "-c", CONCURRENT_RUN, str(settings.root),
+                                   warehouse.url], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [e[-2000:] for _, e in outputs]
+    assert sorted(int(out) for out, _ in outputs) == [0, 9]
+    assert counts(warehouse)["submissions"] == 9
+    assert warehouse.lock_holder() is None
+
+
+def test_a_second_run_that_will_not_wait_is_told_why(warehouse):
+    with warehouse.exclusive(), pytest.raises(WarehouseBusy, match="另一个汇总任务正在运行"):
+        with warehouse.exclusive(wait_seconds=0):
+            pass
+
+
+def test_a_stale_lock_of_a_killed_run_is_taken_over(warehouse):
+    with warehouse.begin() as session:
+        long_ago = utcnow().replace(year=2020)
+        session.add(Lock(name="pipeline", holder="dead:1", acquired_at=long_ago,
+                         heartbeat_at=long_ago))
+    with warehouse.exclusive(wait_seconds=0):
+        assert warehouse.lock_holder() != "dead:1"
