@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from config import get_settings
 from flows.cli_zh import ChineseCommand, ChineseGroup
@@ -20,6 +21,7 @@ from schemas.round import get_round
 from schemas.validate import validate
 from transforms import ReadResult, read_file
 from transforms.inbox import InboxFile, scan_inbox
+from warehouse.store import Warehouse
 
 app = typer.Typer(
     name="huizong",
@@ -38,11 +40,18 @@ OutOption = Annotated[
 
 @app.command("init", cls=ChineseCommand)
 def init_command() -> None:
-    """初始化：创建收件箱、运行数据目录（var/）、输出目录和发件箱。"""
+    """初始化：创建目录，建立或升级数据仓库（数据库结构、指标目录、单位名录）。"""
     settings = get_settings()
     settings.ensure_dirs()
+    Warehouse(settings.warehouse_url).init()
     console.print(f"已就绪：收件箱 {settings.inbox_dir}，运行数据 {settings.var_dir}，"
                   f"输出 {settings.outputs_dir}，发件箱 {settings.outbox_dir}")
+    console.print(f"数据仓库：{_safe_url(settings.warehouse_url)}（已升级到最新结构）")
+
+
+def _safe_url(url: str) -> str:
+    """The warehouse address without its password, for the console."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command("templates", cls=ChineseCommand)

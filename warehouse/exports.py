@@ -46,10 +46,11 @@ def escape(value: object) -> object:
     return value
 
 
-def _number(value: float | None) -> str:
+def _number(value: float | None) -> int | float | str:
+    """Numbers stay numbers (never escaped as text); a missing one is an empty field."""
     if value is None:
         return ""
-    return str(int(value)) if float(value).is_integer() else repr(round(value, 6))
+    return int(value) if float(value).is_integer() else round(value, 6)
 
 
 def _moment(value: dt.datetime | None) -> str:

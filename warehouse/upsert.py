@@ -1,16 +1,30 @@
 """INSERT … ON CONFLICT DO UPDATE in the dialect's own syntax, as one executemany.
 
-The statement is compiled once and the rows go as parameters, so SQLAlchemy batches
-them with insertmanyvalues instead of building a new statement per batch.
+The statement is built once per shape and cached, and the rows go to Core as
+parameters, so SQLAlchemy batches them with insertmanyvalues; the ORM's per-row
+bookkeeping is not needed for bulk rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
+
+
+@lru_cache(maxsize=64)
+def _statement(dialect: str, model: type[DeclarativeBase], keys: tuple[str, ...],
+               columns: tuple[str, ...]) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model.__table__)
+    if not columns:
+        return statement.on_conflict_do_nothing(index_elements=list(keys))
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={c: statement.excluded[c] for c in columns})
 
 
 def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]],
@@ -18,13 +32,7 @@ def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[dict[s
     """Insert `rows`, or update the columns `update` (default: all but `keys`) on conflict."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model)
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
-    if columns:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(keys), set_={c: statement.excluded[c] for c in columns})
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-    session.execute(statement, list(rows))
+    connection = session.connection()
+    statement = _statement(connection.dialect.name, model, tuple(keys), tuple(columns))
+    connection.execute(statement, list(rows))

@@ -1,0 +1,77 @@
+"""Rows per second loaded into the warehouse for a batch of submissions, each in its own
+transaction as a run does, on SQLite and (if it answers) PostgreSQL.
+
+    .venv/bin/python -m benchmarks.load_batch [--files 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from benchmarks.validate_batch import synthetic_batch
+from schemas.validate import validate
+from warehouse.load import IncomingFile, load_submission
+from warehouse.store import Warehouse
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def load_all(url: str, batch) -> tuple[float, int]:
+    warehouse = Warehouse(url)
+    warehouse.init()
+    validation = validate(batch)
+    by_file: dict[str, list] = {}
+    for assessment in validation.assessments:
+        by_file.setdefault(assessment.observation.file_sha256, []).append(assessment)
+    issues: dict[str, list] = {}
+    for issue in validation.issues:
+        issues.setdefault(issue.file_sha256, []).append(issue)
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    for number, result in enumerate(batch):
+        incoming = IncomingFile(result.file_sha256, result.file_name, None, 1,
+                                now + dt.timedelta(seconds=number), Path("archive"))
+        with warehouse.begin() as session:
+            load_submission(session, incoming, result, by_file[result.file_sha256],
+                            issues.get(result.file_sha256, []), None)
+    took = time.perf_counter() - started
+    warehouse.engine.dispose()
+    return took, sum(len(r.observations) for r in batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=1000)
+    args = parser.parse_args()
+    batch = synthetic_batch(args.files, ("edu", "youth_league"))
+    with tempfile.TemporaryDirectory() as folder:
+        took, rows = load_all(f"sqlite:///{folder}/bench.db", batch)
+        print(f"SQLite      {args.files:,} submissions, {rows:,} observations: {took:6.2f} s "
+              f"= {rows / took:,.0f} rows/s")
+    schema = f"hz_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError:
+        print("PostgreSQL  not reachable at 127.0.0.1:5432, skipped")
+        return
+    try:
+        took, rows = load_all(f"{POSTGRES}?options=-csearch_path%3D{schema}", batch)
+        print(f"PostgreSQL  {args.files:,} submissions, {rows:,} observations: {took:6.2f} s "
+              f"= {rows / took:,.0f} rows/s")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""The migrations and the models describe the same schema; init is repeatable."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from warehouse.models import Base
+
+
+def test_migrations_match_the_models(warehouse):
+    with warehouse.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_init_twice_is_harmless_and_syncs_the_catalogue(warehouse, catalogue):
+    warehouse.init()
+    tables = set(inspect(warehouse.engine).get_table_names())
+    assert {"files", "submissions", "observations", "accepted_values", "issues", "alerts",
+            "runs", "departments", "indicators", "locks", "alembic_version"} <= tables
+    with warehouse.engine.connect() as connection:
+        count = connection.exec_driver_sql("select count(*) from indicators").scalar()
+    assert count == len(catalogue.indicators)
+
+
+def test_sqlite_pragmas(warehouse):
+    if warehouse.engine.dialect.name != "sqlite":
+        return
+    with warehouse.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
