@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -17,8 +18,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from typing import ClassVar
-
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {

@@ -107,7 +107,8 @@ def test_uncalculated_formula_is_an_issue_never_a_silent_blank(corpus):
     _check(sample, result)
     [issue] = result.issues
     assert issue.rule == "formula_not_calculated" and issue.severity == "error"
-    assert issue.message_zh == "公式未计算，请在 Excel/WPS 中打开后保存（公式“=E5+F5”没有计算结果）。"
+    assert issue.message_zh == (
+        "公式未计算，请在 Excel/WPS 中打开后保存（公式“=E5+F5”没有计算结果）。")
     assert (issue.sheet, issue.cell) == ("填报表", "I5")
     assert next(o for o in result.observations if o.cell == "I5").raw_value == "=E5+F5"
 

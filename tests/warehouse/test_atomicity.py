@@ -96,9 +96,10 @@ def test_two_runs_started_together_load_each_file_once(warehouse, settings, corp
 
 
 def test_a_second_run_that_will_not_wait_is_told_why(warehouse):
-    with warehouse.exclusive(), pytest.raises(WarehouseBusy, match="另一个汇总任务正在运行"):
-        with warehouse.exclusive(wait_seconds=0):
-            pass
+    with (warehouse.exclusive(),
+          pytest.raises(WarehouseBusy, match="另一个汇总任务正在运行"),
+          warehouse.exclusive(wait_seconds=0)):
+        pass
 
 
 def test_a_stale_lock_of_a_killed_run_is_taken_over(warehouse):

@@ -38,7 +38,8 @@ def test_indicator_table_csv(exported, catalogue, figures, settings):
     by_key = {(r["indicator_code"], r["year"]): r for r in rows}
     ok = by_key[("org.green_channel.returnees", "2021")]
     assert ok == {
-        "indicator_code": "org.green_channel.returnees", "indicator_name": "绿色通道回乡就业青年人数",
+        "indicator_code": "org.green_channel.returnees",
+        "indicator_name": "绿色通道回乡就业青年人数",
         "unit": "人", "department": "市委组织部", "year": "2021",
         "value": str(int(figures[("org.green_channel.returnees", 2021)])), "status": "ok",
         "source_file": "'@组织部.xlsx", "source_cell": "填报表!E5"}
