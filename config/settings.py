@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     max_uncompressed_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
     max_sheet_cells: int = Field(default=2_000_000, gt=0)
+    # Files read and validated together; bounds memory whatever the inbox holds.
+    batch_size: int = Field(default=200, gt=0)
+    # How long a run waits for another run to finish before giving up.
+    lock_wait_seconds: float = Field(default=600, ge=0)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

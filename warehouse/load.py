@@ -53,7 +53,9 @@ def department_key(result: ReadResult) -> str:
 
 def load_submission(session: Session, incoming: IncomingFile, result: ReadResult,
                     assessments: Sequence[Assessment], issues: Sequence[IssueRecord],
-                    run_id: int | None, *, reprocess: bool = False) -> LoadOutcome:
+                    run_id: int | None, *, reprocess: Submission | None = None) -> LoadOutcome:
+    """Load a new version, or with `reprocess` re-apply an archived version in place
+    (after a catalogue or rule fix): the same input gives the same rows."""
     outcome = LoadOutcome(result.department)
     file = _file_row(session, incoming, result)
     key = department_key(result)
@@ -61,10 +63,10 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
         select(Submission).where(Submission.department_key == key)
         .order_by(Submission.version.desc()).limit(1)
     ).first()
-    if latest is not None and latest.file_id == file.id:
-        if not reprocess:
-            return outcome  # the newest version again: nothing to do
-        submission = latest
+    if reprocess is not None:
+        submission = reprocess
+    elif latest is not None and latest.file_id == file.id:
+        return outcome  # the newest version again: nothing to do
     else:
         if latest is not None:
             latest.status = "superseded"

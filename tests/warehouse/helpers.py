@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from pipeline.ingest import IngestReport, ingest, new_arrivals
+from pipeline.ingest import IngestReport, ingest, new_arrivals, reprocess_department
 from transforms.inbox import scan_inbox
 from warehouse.models import AcceptedValue, File, Issue, Observation, Submission
 
@@ -25,11 +25,14 @@ def drop(settings, source: Path, name: str | None = None, folder: str | None = N
     return target
 
 
-def run(warehouse, settings, *, reprocess: bool = False) -> IngestReport:
+def run(warehouse, settings, *, reprocess: str | None = None) -> IngestReport:
+    """A run over the inbox, or with `reprocess` a re-read of a department's archive."""
     run_id = warehouse.start_run("manual")
-    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings,
-                               force=reprocess)
-    report = ingest(warehouse, arrivals, run_id, reprocess=reprocess)
+    if reprocess:
+        report = reprocess_department(warehouse, reprocess, run_id, settings)
+    else:
+        arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
+        report = ingest(warehouse, arrivals, run_id, settings)
     warehouse.finish_run(run_id, "succeeded")
     return report
 

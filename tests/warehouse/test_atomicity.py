@@ -76,7 +76,7 @@ CONCURRENT_RUN = textwrap.dedent("""
     warehouse = Warehouse(settings.warehouse_url)
     with warehouse.exclusive(wait_seconds=120):
         arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
-        report = ingest(warehouse, arrivals, None)
+        report = ingest(warehouse, arrivals, None, settings)
     print(sum(1 for _, outcome in report.outcomes if outcome.changed))
 """)
 

@@ -113,7 +113,7 @@ def test_reprocessing_an_archived_file_is_idempotent(warehouse, settings, edu_wi
     with warehouse.begin() as session:
         snapshot = sorted((i.rule, i.state, i.message_zh) for i in issues(warehouse))
     for _ in range(2):
-        report = run(warehouse, settings, reprocess=True)
+        report = run(warehouse, settings, reprocess="edu")
         assert [o.version for _, o in report.outcomes] == [1]
     assert counts(warehouse) == before
     assert sorted((i.rule, i.state, i.message_zh) for i in issues(warehouse)) == snapshot
