@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.round import get_round
-from warehouse.exports import write_exports
+from warehouse.exports import PRODUCT_FILES, write_exports
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, TableRow, consolidated_table, ledger, open_issues
 
@@ -19,11 +18,26 @@ class Products:
 
 
 def export_products(warehouse: Warehouse, out_dir: Path) -> Products:
-    years = get_round().round.years
     names = {d.code: d.name for d in warehouse.registry.departments}
     with warehouse.begin() as session:
-        table = consolidated_table(session, warehouse.catalogue, warehouse.registry, years)
+        table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
+                                   warehouse.years)
         rows = ledger(session, table, warehouse.registry)
         issues = open_issues(session)
-    paths = write_exports(out_dir, table, rows, issues, warehouse.catalogue, years, names)
+    paths = write_exports(out_dir, table, rows, issues, warehouse.catalogue, warehouse.years,
+                          names)
     return Products(paths, table, rows)
+
+
+def refresh_outputs(warehouse: Warehouse, out_dir: Path, changed: bool) -> Products | None:
+    """Rebuild the products when the warehouse changed, or when they are not there."""
+    if not changed and all((out_dir / name).exists() for name in PRODUCT_FILES):
+        return None
+    return export_products(warehouse, out_dir)
+
+
+def current_ledger(warehouse: Warehouse) -> list[LedgerRow]:
+    with warehouse.begin() as session:
+        table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
+                                   warehouse.years)
+        return ledger(session, table, warehouse.registry)

@@ -31,6 +31,7 @@ STATE_ZH = {"open": "待处理", "explained": "已说明", "resolved": "已解�
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
+PRODUCT_FILES = ("indicator_table.csv", "issues.csv", "ledger.csv", "indicator_table.xlsx")
 TABLE_COLUMNS = ("indicator_code", "indicator_name", "unit", "department", "year", "value",
                  "status", "source_file", "source_cell")
 ISSUE_COLUMNS = ("department", "file", "sheet", "cell", "indicator_code", "year", "raw_value",
@@ -76,8 +77,7 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
                   issues: Sequence[tuple[Issue, str]], catalogue: Catalogue,
                   years: tuple[int, ...], names: dict[str, str]) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / name for name in ("indicator_table.csv", "issues.csv", "ledger.csv",
-                                         "indicator_table.xlsx")]
+    paths = [out_dir / name for name in PRODUCT_FILES]
     _write_csv(paths[0], TABLE_COLUMNS, (
         [r.indicator_code, r.indicator_name, r.unit, r.department, r.year, _number(r.value),
          r.status, r.source_file, r.source_cell] for r in table))

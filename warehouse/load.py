@@ -40,6 +40,8 @@ class LoadOutcome:
     new_issues: list[int] = field(default_factory=list)
     reopened_issues: list[int] = field(default_factory=list)
     resolved_issues: list[int] = field(default_factory=list)
+    # Severity of each new or reopened issue, for the run summary.
+    new_severities: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -197,9 +199,11 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
             session.add(issue)
             session.flush()
             outcome.new_issues.append(issue.id)
+            outcome.new_severities.append(record.severity)
             continue
         if issue.state == "resolved":
             outcome.reopened_issues.append(issue.id)
+            outcome.new_severities.append(record.severity)
         for name, value in fields.items():
             setattr(issue, name, value)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from schemas.catalogue import Catalogue, get_catalogue
 from schemas.departments import Registry, get_registry
+from schemas.round import get_round
 from warehouse.engine import get_engine, transaction
 from warehouse.load import prior_values
 from warehouse.migrate import upgrade
@@ -35,6 +36,7 @@ class Warehouse:
         self.engine: Engine = get_engine(url)
         self.catalogue = catalogue or get_catalogue()
         self.registry = registry or get_registry()
+        self.years = get_round().round.years
 
     def init(self) -> None:
         """Upgrade the schema to the latest migration and sync the catalogue into it."""
@@ -58,6 +60,16 @@ class Warehouse:
             session.add(run)
             session.flush()
             return run.id
+
+    @contextmanager
+    def recording(self, trigger: str) -> Iterator[int]:
+        """A run record that ends as failed if the pipeline breaks inside the block."""
+        run_id = self.start_run(trigger)
+        try:
+            yield run_id
+        except BaseException as error:
+            self.finish_run(run_id, "failed", message=f"{type(error).__name__}: {error}")
+            raise
 
     def finish_run(self, run_id: int, outcome: str, **counts: int | str) -> None:
         with self.begin() as session:

@@ -1,0 +1,31 @@
+"""Local Prefect defaults that just work, applied before Prefect is imported.
+
+With no configuration, Prefect keeps its home inside the project (`var/prefect`, not the
+user's ~/.prefect), starts a temporary local server when a flow runs, sends no
+telemetry, and gives a cold machine time to start. Anything the user set wins:
+`PREFECT_API_URL` pointing at a real server is honoured.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from config import get_settings
+
+DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_UI_ENABLED": "true",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+}
+
+
+def apply() -> None:
+    settings = get_settings()
+    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    for name, value in DEFAULTS.items():
+        os.environ.setdefault(name, value)

@@ -1,0 +1,16 @@
+"""Resolve what a user typed (`--department 教育局`) to a department of the registry."""
+
+from __future__ import annotations
+
+from schemas.departments import Registry
+
+
+class UnknownDepartment(Exception):
+    """找不到这个单位；请使用单位名录中的名称、简称或代码（运行 huizong status 查看）。"""
+
+
+def resolve_department(text: str, registry: Registry) -> str:
+    department = registry.match(text)
+    if department is None or department.receives_summaries:
+        raise UnknownDepartment(f"找不到单位“{text}”。{UnknownDepartment.__doc__}")
+    return department.code

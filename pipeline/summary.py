@@ -1,0 +1,83 @@
+"""What a run did, in numbers and in Chinese: the console summary, the run record and the
+Prefect UI artefacts are all written from this one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.ingest import IngestReport
+from pipeline.outputs import Products
+from warehouse.table import LedgerRow
+
+LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
+TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动"}
+
+
+@dataclass(slots=True)
+class RunSummary:
+    run_id: int
+    trigger: str
+    files_seen: int
+    files_new: int
+    loaded: list[tuple[str, str, int | None, str]] = field(default_factory=list)
+    values_accepted: int = 0
+    new_errors: int = 0
+    new_warnings: int = 0
+    resolved: int = 0
+    ledger: list[LedgerRow] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.loaded)
+
+    @property
+    def late(self) -> list[str]:
+        return [r.department for r in self.ledger if r.status != "submitted"]
+
+    def lines_zh(self) -> list[str]:
+        lines = [f"本次运行（{TRIGGER_ZH.get(self.trigger, self.trigger)}）：检查文件 "
+                 f"{self.files_seen} 个，新文件 {self.files_new} 个，入库版本 {len(self.loaded)} 个，"
+                 f"采用数值 {self.values_accepted} 个。"]
+        lines.append(f"新发现错误 {self.new_errors} 项、提醒 {self.new_warnings} 项；"
+                     f"已解决 {self.resolved} 项。")
+        if not self.changed:
+            lines.append("没有新的或更正的报送，汇总表和报告保持不变。")
+        if self.late:
+            lines.append("尚未报齐或待修改的单位：" + "、".join(self.late) + "。")
+        if self.outputs:
+            lines.append("已更新：" + "、".join(self.outputs))
+        return lines
+
+    def markdown_zh(self) -> str:
+        rows = "\n".join(f"| {name} | {department} | {version or '—'} | {status} |"
+                         for name, department, version, status in self.loaded) or "| — | — | — | — |"
+        ledger = "\n".join(f"| {r.department} | {r.expected} | {r.accepted} | {r.open_errors} | "
+                           f"{r.open_warnings} | {LEDGER_ZH[r.status]} |" for r in self.ledger)
+        return "\n".join([
+            f"# 汇总运行 #{self.run_id}", "", *self.lines_zh(), "",
+            "## 本次入库", "", "| 文件 | 单位 | 版本 | 结果 |", "|---|---|---|---|", rows, "",
+            "## 报送情况", "", "| 单位 | 应报 | 已采用 | 待改错误 | 待核提醒 | 状态 |",
+            "|---|---|---|---|---|---|", ledger])
+
+
+STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用（有错误）",
+             "rejected": "未采用", "unchanged": "与上一版相同"}
+
+
+def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
+              products: Products | None, ledger: list[LedgerRow],
+              names: dict[str, str]) -> RunSummary:
+    changed = [(name, o) for name, o in report.outcomes if o.changed]
+    severities = [s for _, o in changed for s in o.new_severities]
+    return RunSummary(
+        run_id=run_id, trigger=trigger, files_seen=files_seen, files_new=report.files_new,
+        loaded=[(name, names.get(o.department or "", "未识别单位"), o.version,
+                 STATUS_ZH[o.status]) for name, o in changed],
+        values_accepted=sum(o.values_accepted for _, o in changed),
+        new_errors=severities.count("error"),
+        new_warnings=severities.count("warning"),
+        resolved=sum(len(o.resolved_issues) for _, o in changed),
+        ledger=ledger,
+        outputs=[p.name for p in products.paths] if products else [],
+    )
