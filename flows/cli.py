@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,9 @@ from sqlalchemy.engine import make_url
 from config import get_settings
 from flows.cli_zh import ChineseCommand, ChineseGroup
 from forms.workbook import write_template
+from pipeline.departments import UnknownDepartment, resolve_department
+from pipeline.outputs import current_ledger
+from pipeline.summary import LEDGER_ZH
 from schemas.catalogue import get_catalogue
 from schemas.departments import get_registry
 from schemas.issue import SEVERITY_ORDER, Issue
@@ -21,7 +26,8 @@ from schemas.round import get_round
 from schemas.validate import validate
 from transforms import ReadResult, read_file
 from transforms.inbox import InboxFile, scan_inbox
-from warehouse.store import Warehouse
+from warehouse.store import Warehouse, WarehouseBusy
+from warehouse.table import open_issues
 
 app = typer.Typer(
     name="huizong",
@@ -119,3 +125,143 @@ def _print_details(item: InboxFile, result: ReadResult, issues: list[Issue],
             console.print(escape(
                 f"  {observation.sheet}!{observation.cell} {name} {observation.year}年："
                 f"{observation.raw_value or '（空）'} → {observation.value}"), highlight=False)
+
+
+# ── runs ──────────────────────────────────────────────────────────────────────
+InboxOption = Annotated[Path | None, typer.Option("--inbox", help="收件箱目录（默认 inbox/）")]
+WarehouseOption = Annotated[str | None, typer.Option(
+    "--warehouse", help="数据仓库地址（默认 var/huizong.db；生产用 postgresql+psycopg://…）")]
+RunOutOption = Annotated[Path | None, typer.Option("--out", help="输出目录（默认 outputs/）")]
+OutboxOption = Annotated[Path | None, typer.Option("--outbox", help="发件箱目录（默认 outbox/）")]
+
+
+def _override(**values: object) -> None:
+    """Command-line options win over the environment for this process and its runs."""
+    for name, value in values.items():
+        if value is not None:
+            os.environ[f"HUIZONG_{name.upper()}"] = str(value)
+    get_settings.cache_clear()
+
+
+def _report(action) -> None:  # type: ignore[no-untyped-def]
+    """Run a flow; a user's data problem is not a failure, a broken pipeline is."""
+    try:
+        summary = action()
+    except WarehouseBusy as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(2) from None
+    for line in summary.lines_zh():
+        console.print(escape(line), highlight=False)
+
+
+@app.command("run", cls=ChineseCommand)
+def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None,
+                out: RunOutOption = None, outbox: OutboxOption = None) -> None:
+    """立即运行一次完整汇总：读取收件箱、校验、入库，更新汇总表等产出。"""
+    _override(inbox_dir=inbox, warehouse_url=warehouse, outputs_dir=out, outbox_dir=outbox)
+    from flows.runs import nightly
+
+    _report(lambda: nightly("manual"))
+
+
+@app.command("rerun", cls=ChineseCommand)
+def rerun_command(
+    department: Annotated[str, typer.Option("--department", "-d",
+                                            help="单位名称、简称或代码，如 教育局")],
+    years: Annotated[list[int] | None, typer.Option(
+        "--years", help="只处理这些年度，可重复")] = None,
+    file: Annotated[str | None, typer.Option("--file", help="只处理收件箱中的这个文件名")] = None,
+    reprocess: Annotated[bool, typer.Option(
+        "--reprocess", help="重新读取该单位已归档的全部版本（指标目录或规则修改后使用）")] = False,
+) -> None:
+    """某单位改正后立即重跑（只处理该单位）；可重复运行，结果不变。"""
+    from flows.runs import rerun
+
+    _known_department(department)
+    _report(lambda: rerun(department, years, file, reprocess))
+
+
+@app.command("watch", cls=ChineseCommand)
+def watch_command(interval: Annotated[float, typer.Option(
+        "--interval", help="检查收件箱的间隔（秒）")] = 30) -> None:
+    """监视收件箱：有新文件（且已复制完整）时，只处理这些文件所属的单位。按 Ctrl+C 停止。"""
+    from flows.deployments import watch_inbox
+    from flows.runs import on_arrival
+
+    console.print(f"正在监视 {get_settings().inbox_dir}（每 {interval:g} 秒检查一次），"
+                  "按 Ctrl+C 停止。")
+    stop = threading.Event()
+    try:
+        watch_inbox(lambda files: _report(lambda: on_arrival(files)), interval, stop)
+    except KeyboardInterrupt:
+        console.print("已停止监视。")
+
+
+@app.command("serve", cls=ChineseCommand)
+def serve_command(interval: Annotated[float, typer.Option(
+        "--interval", help="检查收件箱的间隔（秒）")] = 30) -> None:
+    """常驻运行：每晚 02:00 自动汇总、监视收件箱、可在 Prefect 界面中手动重跑。"""
+    from flows.deployments import local_server, serve_everything
+
+    with local_server() as api:
+        console.print(f"Prefect 界面：{api.removesuffix('/api')}  （按 Ctrl+C 停止）")
+        serve_everything(interval)
+
+
+@app.command("deploy", cls=ChineseCommand)
+def deploy_command(pool: Annotated[str, typer.Option(
+        "--pool", help="Prefect 工作池名称（process 类型）")] = "huizong") -> None:
+    """把三个流程注册到 Prefect 服务器的工作池，由其他机器上的 worker 执行。
+
+    需先设置 PREFECT_API_URL 指向共用的 Prefect 服务器。
+    """
+    from flows.deployments import deploy_to_pool
+
+    ids = deploy_to_pool(pool)
+    console.print(f"已在工作池“{pool}”注册 {len(ids)} 个部署：nightly、inbox、rerun。")
+
+
+def _known_department(text: str) -> str:
+    """The department's code, or a clear message and exit code 2 before any run starts."""
+    try:
+        return resolve_department(text, get_registry())
+    except UnknownDepartment as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(2) from None
+
+
+# ── looking at the warehouse ──────────────────────────────────────────────────
+@app.command("status", cls=ChineseCommand)
+def status_command() -> None:
+    """报送台账：各单位应报、已采用、待改错误、待核提醒和状态。"""
+    settings = get_settings()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    table = Table(title="报送情况")
+    for column in ("单位", "应报", "已报", "已采用", "待改错误", "待核提醒", "最近报送", "状态"):
+        table.add_column(column)
+    for row in current_ledger(warehouse):
+        moment = row.last_submission.strftime("%m-%d %H:%M") if row.last_submission else "—"
+        table.add_row(row.department, str(row.expected), str(row.received), str(row.accepted),
+                      str(row.open_errors), str(row.open_warnings), moment, LEDGER_ZH[row.status])
+    console.print(table)
+
+
+@app.command("issues", cls=ChineseCommand)
+def issues_command(department: Annotated[str | None, typer.Option(
+        "--department", "-d", help="只看这个单位（名称、简称或代码）")] = None) -> None:
+    """列出待处理和已说明的问题（错误在前）。"""
+    settings = get_settings()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    code = _known_department(department) if department else None
+    with warehouse.begin() as session:
+        issues = open_issues(session, code)
+    names = {d.code: d.name for d in warehouse.registry.departments}
+    issues.sort(key=lambda pair: (pair[0].department_key, SEVERITY_ORDER[pair[0].severity]))
+    for issue, file in issues:
+        state = "（已说明）" if issue.state == "explained" else ""
+        console.print(escape(f"[{SEVERITY_ZH[issue.severity]}{state}] "
+                             f"{names.get(issue.department_code or '', '未识别单位')} {file}："
+                             f"{issue.message_zh}"), highlight=False)
+    console.print(f"共 {len(issues)} 项。")

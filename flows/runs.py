@@ -61,7 +61,8 @@ def on_arrival(files: list[str]) -> RunSummary:
     return _load_inbox_files(open_warehouse(settings), settings, arrived, "inbox")
 
 
-@flow(name="rerun", description="手动重跑：某单位改正后立即处理；--reprocess 重新读取其全部历史版本")
+@flow(name="rerun",
+      description="手动重跑：某单位改正后立即处理；--reprocess 重新读取其全部历史版本")
 def rerun(department: str, years: list[int] | None = None, file: str | None = None,
           reprocess: bool = False) -> RunSummary:
     settings = get_settings()

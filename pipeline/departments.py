@@ -6,11 +6,11 @@ from schemas.departments import Registry
 
 
 class UnknownDepartment(Exception):
-    """找不到这个单位；请使用单位名录中的名称、简称或代码（运行 huizong status 查看）。"""
+    """找不到这个单位：请使用单位名录中的名称、简称或代码（运行 huizong status 查看）。"""
 
 
 def resolve_department(text: str, registry: Registry) -> str:
     department = registry.match(text)
     if department is None or department.receives_summaries:
-        raise UnknownDepartment(f"找不到单位“{text}”。{UnknownDepartment.__doc__}")
+        raise UnknownDepartment(UnknownDepartment.__doc__.replace("这个单位", f"单位“{text}”"))
     return department.code

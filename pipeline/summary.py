@@ -37,8 +37,8 @@ class RunSummary:
 
     def lines_zh(self) -> list[str]:
         lines = [f"本次运行（{TRIGGER_ZH.get(self.trigger, self.trigger)}）：检查文件 "
-                 f"{self.files_seen} 个，新文件 {self.files_new} 个，入库版本 {len(self.loaded)} 个，"
-                 f"采用数值 {self.values_accepted} 个。"]
+                 f"{self.files_seen} 个，新文件 {self.files_new} 个，"
+                 f"入库版本 {len(self.loaded)} 个，采用数值 {self.values_accepted} 个。"]
         lines.append(f"新发现错误 {self.new_errors} 项、提醒 {self.new_warnings} 项；"
                      f"已解决 {self.resolved} 项。")
         if not self.changed:
@@ -51,12 +51,14 @@ class RunSummary:
 
     def markdown_zh(self) -> str:
         rows = "\n".join(f"| {name} | {department} | {version or '—'} | {status} |"
-                         for name, department, version, status in self.loaded) or "| — | — | — | — |"
-        ledger = "\n".join(f"| {r.department} | {r.expected} | {r.accepted} | {r.open_errors} | "
-                           f"{r.open_warnings} | {LEDGER_ZH[r.status]} |" for r in self.ledger)
+                         for name, department, version, status in self.loaded)
+        ledger = "\n".join(f"| {r.department} | {r.expected} | {r.accepted} | "
+                           f"{r.open_errors} | {r.open_warnings} | {LEDGER_ZH[r.status]} |"
+                           for r in self.ledger)
         return "\n".join([
             f"# 汇总运行 #{self.run_id}", "", *self.lines_zh(), "",
-            "## 本次入库", "", "| 文件 | 单位 | 版本 | 结果 |", "|---|---|---|---|", rows, "",
+            "## 本次入库", "", "| 文件 | 单位 | 版本 | 结果 |", "|---|---|---|---|",
+            rows or "| — | — | — | — |", "",
             "## 报送情况", "", "| 单位 | 应报 | 已采用 | 待改错误 | 待核提醒 | 状态 |",
             "|---|---|---|---|---|---|", ledger])
 

@@ -1,6 +1,13 @@
 """Shared fixtures: the real catalogue, registry and round parameters."""
 
+import os
+import tempfile
+
 import pytest
+
+# Prefect keeps its home in a throwaway folder for the test session, set before any
+# module imports Prefect (flows/ would otherwise default it to the project's var/).
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="huizong-prefect-")
 
 from samples.corpus import CorpusWriter
 from samples.figures import sample_figures

@@ -1,0 +1,32 @@
+"""One Prefect test server per session; every test gets its own project folder."""
+
+import shutil
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from config import PROJECT_ROOT, get_settings
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, prefect_server):
+    """A project root with an empty inbox; settings resolve inside it."""
+    monkeypatch.setenv("HUIZONG_ROOT", str(tmp_path))
+    for name in ("INBOX_DIR", "VAR_DIR", "OUTPUTS_DIR", "OUTBOX_DIR", "WAREHOUSE_URL"):
+        monkeypatch.delenv(f"HUIZONG_{name}", raising=False)
+    get_settings.cache_clear()
+    (tmp_path / "inbox").mkdir()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def example_inbox(project):
+    shutil.copytree(PROJECT_ROOT / "inbox", project.inbox_dir, dirs_exist_ok=True)
+    return project
