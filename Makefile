@@ -17,8 +17,9 @@ setup: $(INSTALLED)
 run: setup
 	$(BIN)/huizong init
 	$(BIN)/huizong templates
-	$(BIN)/huizong check inbox
-	@echo "尚待后续阶段实现：入库（warehouse）、夜间流程（flows）、提醒邮件、报告生成；本次已生成各单位填报表（outputs/templates/）并试读、校验了收件箱。"
+	$(BIN)/huizong run
+	@echo "产出在 outputs/：indicator_table.csv/.xlsx（汇总表）、issues.csv（问题清单）、ledger.csv（报送台账）、templates/（填报表）。"
+	@echo "尚待后续阶段实现：给各单位的校验提醒邮件（outbox/）和《近五年青年工作情况报告》。"
 
 lint: setup
 	$(BIN)/ruff check .
