@@ -17,6 +17,7 @@ from prefect import serve
 from prefect.deployments import run_deployment
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config import PROJECT_ROOT, get_settings
 from flows.runs import nightly, on_arrival, rerun
@@ -94,8 +95,9 @@ def local_server(port: int | None = None) -> Iterator[str]:
                     raise RuntimeError(
                         "Prefect 服务未能启动，请查看 var/prefect 下的日志") from None
                 time.sleep(1)
-        os.environ["PREFECT_API_URL"] = url
-        yield url
+        os.environ["PREFECT_API_URL"] = url  # for child processes (the served runs)
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
     finally:
         server.terminate()
         server.wait(timeout=30)

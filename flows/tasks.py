@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from config import Settings
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
 from pipeline.outputs import Products, current_ledger, refresh_outputs
-from pipeline.summary import RunSummary, summarise
+from pipeline.summary import RunSummary, issue_tables, summarise
 from transforms.inbox import InboxFile
 from warehouse.store import Warehouse
 from warehouse.table import open_issues
@@ -68,11 +68,5 @@ def publish_artifacts(warehouse: Warehouse, summary: RunSummary) -> None:
                              description="汇总运行情况")
     with warehouse.begin() as session:
         issues = open_issues(session)
-    for department in warehouse.registry.submitting:
-        rows = [{"单元格": f"{i.sheet}!{i.cell}" if i.cell else "", "文件": file,
-                 "指标": i.indicator_code, "年度": i.year or "", "级别": i.severity,
-                 "问题": i.message_zh, "状态": i.state}
-                for i, file in issues if i.department_code == department.code]
-        create_table_artifact(rows or [{"问题": "没有待处理的问题"}],
-                              key=f"huizong-issues-{department.code.replace('_', '-')}",
-                              description=f"{department.name} 待处理问题")
+    for key, (description, rows) in issue_tables(summary, issues, warehouse.registry).items():
+        create_table_artifact(rows, key=key, description=description)

@@ -83,3 +83,22 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         ledger=ledger,
         outputs=[p.name for p in products.paths] if products else [],
     )
+
+
+def issue_tables(summary: RunSummary, issues: list, registry) -> dict[str, tuple[str, list]]:
+    """{artifact key: (description, rows)} of each department's open issues.
+
+    Only after a run that changed something: the tables of an unchanged warehouse are
+    the ones already published, and a quiet night should stay cheap.
+    """
+    if not summary.changed:
+        return {}
+    tables = {}
+    for department in registry.submitting:
+        rows = [{"单元格": f"{i.sheet}!{i.cell}" if i.cell else "", "文件": file,
+                 "指标": i.indicator_code, "年度": i.year or "", "级别": i.severity,
+                 "问题": i.message_zh, "状态": i.state}
+                for i, file in issues if i.department_code == department.code]
+        key = f"huizong-issues-{department.code.replace('_', '-')}"
+        tables[key] = (f"{department.name} 待处理问题", rows or [{"问题": "没有待处理的问题"}])
+    return tables
