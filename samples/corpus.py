@@ -64,9 +64,11 @@ class CorpusWriter:
         self.years = parameters.round.years
         out_dir.mkdir(parents=True, exist_ok=True)
 
-    def _number(self, code: str, year: int) -> Expected:
+    def _expected(self, code: str, year: int, sheet: str, cell: str) -> Expected:
+        """The observation a figure written at `sheet!cell` must read back as."""
         value = self.figures[(code, year)]
-        return Expected(code, year, _base(self.catalogue, code, value), ParseStatus.NUMBER, "", "")
+        return Expected(code, year, _base(self.catalogue, code, value), ParseStatus.NUMBER,
+                        sheet, cell)
 
     # ── our own template, filled correctly ─────────────────────────────────
     def filled_template(self, department: str, name: str | None = None,
@@ -89,9 +91,8 @@ class CorpusWriter:
                     sheet.cell(row, column, typed[(indicator.code, year)])
                     continue
                 sheet.cell(row, column, int(value) if indicator.checks.integer else value)
-                sample.expected.append(Expected(
-                    indicator.code, year, _base(self.catalogue, indicator.code, value),
-                    ParseStatus.NUMBER, DATA_SHEET, _cell(row, column)))
+                sample.expected.append(self._expected(indicator.code, year, DATA_SHEET,
+                                                      _cell(row, column)))
         workbook.save(path)
         return sample
 
@@ -130,10 +131,8 @@ class CorpusWriter:
                 if offset == 1 and value >= 1000 and float(value).is_integer():
                     typed = f"{int(value):,}"  # text with thousands separator
                 sheet.write(row, 5 + offset, typed)
-                expected = self._number(indicator.code, year)
-                sample.expected.append(Expected(
-                    expected.indicator_code, year, expected.value, expected.status, "Sheet1",
-                    _cell(row + 1, 6 + offset)))
+                sample.expected.append(self._expected(indicator.code, year, "Sheet1",
+                                                      _cell(row + 1, 6 + offset)))
             row += 1
         sheet.write(row, 2, "合计")
         sheet.write(row, 5, 999)
@@ -159,9 +158,8 @@ class CorpusWriter:
                 value = self.figures[(indicator.code, year)]
                 year_label: object = year if year % 2 else f"{year}年"
                 sheet.append([year_label, indicator.unit, indicator.name, value, ""])
-                expected = self._number(indicator.code, year)
-                sample.expected.append(Expected(indicator.code, year, expected.value,
-                                                expected.status, "数据", f"D{sheet.max_row}"))
+                sample.expected.append(self._expected(indicator.code, year, "数据",
+                                                      f"D{sheet.max_row}"))
         workbook.save(path)
         return sample
 
@@ -187,9 +185,8 @@ class CorpusWriter:
                 sheet.write(4 + offset, 1, indicator.name)
                 sheet.write(4 + offset, 2, indicator.unit)
                 sheet.write(4 + offset, 3, value)
-                expected = self._number(indicator.code, year)
-                sample.expected.append(Expected(indicator.code, year, expected.value,
-                                                expected.status, name, f"D{5 + offset}"))
+                sample.expected.append(self._expected(indicator.code, year, name,
+                                                      f"D{5 + offset}"))
         book.save(str(path))
         return sample
 
@@ -206,9 +203,8 @@ class CorpusWriter:
             values = [self.figures[(indicator.code, y)] for y in self.years]
             writer.writerow([indicator.name, indicator.unit, *values, ""])
             for column, year in enumerate(self.years, start=3):
-                expected = self._number(indicator.code, year)
-                sample.expected.append(Expected(indicator.code, year, expected.value,
-                                                expected.status, "CSV", _cell(3 + offset, column)))
+                sample.expected.append(self._expected(indicator.code, year, "CSV",
+                                                      _cell(3 + offset, column)))
         path.write_bytes(buffer.getvalue().encode(encoding))
         return sample
 
