@@ -10,7 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,15 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=200, gt=0)
     # How long a run waits for another run to finish before giving up.
     lock_wait_seconds: float = Field(default=600, ge=0)
+    # Mail. With no SMTP host every message is only written to the outbox as .eml.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=465, gt=0, lt=65536)
+    smtp_security: Literal["ssl", "starttls", "plain"] = "ssl"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    smtp_retry_delays: tuple[float, ...] = (2, 5, 15)
+    mail_from: str = ""  # default: the office's address in the department registry
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

@@ -13,6 +13,7 @@ from flows.tasks import (
     record_run,
     refresh,
     reprocess_archive,
+    send_alerts,
 )
 from pipeline.departments import resolve_department
 from pipeline.ingest import IngestReport
@@ -31,7 +32,8 @@ def open_warehouse(settings: Settings) -> Warehouse:
 def _finish(warehouse: Warehouse, settings: Settings, run_id: int, trigger: str,
             files_seen: int, report: IngestReport) -> RunSummary:
     products = refresh(warehouse, settings, report)
-    summary = record_run(warehouse, run_id, trigger, files_seen, report, products)
+    alerts = send_alerts(warehouse, settings)
+    summary = record_run(warehouse, run_id, trigger, files_seen, report, products, alerts)
     publish_artifacts(warehouse, summary)
     return summary
 

@@ -12,6 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from alerts.stage import AlertReport, run_alerts
 from config import Settings
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
 from pipeline.outputs import Products, current_ledger, refresh_outputs
@@ -47,12 +48,18 @@ def refresh(warehouse: Warehouse, settings: Settings, report: IngestReport) -> P
     return refresh_outputs(warehouse, settings.outputs_dir, report.changed)
 
 
+@task(name="send_alerts", **TASK)
+def send_alerts(warehouse: Warehouse, settings: Settings) -> AlertReport:
+    return run_alerts(warehouse, settings)
+
+
 @task(name="record_run", **TASK)
 def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
-               report: IngestReport, products: Products | None) -> RunSummary:
+               report: IngestReport, products: Products | None,
+               alerts: AlertReport) -> RunSummary:
     names = {d.code: d.name for d in warehouse.registry.departments}
     summary = summarise(run_id, trigger, files_seen, report, products,
-                        current_ledger(warehouse), names)
+                        current_ledger(warehouse), names, alerts)
     warehouse.finish_run(
         run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
         submissions=len(summary.loaded), values_accepted=summary.values_accepted,

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from alerts.stage import AlertReport
 from pipeline.ingest import IngestReport
 from pipeline.outputs import Products
 from warehouse.table import LedgerRow
 
 LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
+MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",
+           "summary": "联席办日报"}
 TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动"}
 
 
@@ -26,6 +29,8 @@ class RunSummary:
     resolved: int = 0
     ledger: list[LedgerRow] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    mails: dict[str, int] = field(default_factory=dict)  # kind -> composed this run
+    mails_failed: int = 0
 
     @property
     def changed(self) -> bool:
@@ -47,6 +52,11 @@ class RunSummary:
             lines.append("尚未报齐或待修改的单位：" + "、".join(self.late) + "。")
         if self.outputs:
             lines.append("已更新：" + "、".join(self.outputs))
+        if self.mails:
+            kinds = "、".join(f"{MAIL_ZH[k]} {n} 封" for k, n in self.mails.items())
+            lines.append(f"已生成邮件（outbox/）：{kinds}。")
+        if self.mails_failed:
+            lines.append(f"有 {self.mails_failed} 封邮件发送失败，已保存在发件箱，下次运行时重试。")
         return lines
 
     def markdown_zh(self) -> str:
@@ -69,7 +79,7 @@ STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用（�
 
 def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
               products: Products | None, ledger: list[LedgerRow],
-              names: dict[str, str]) -> RunSummary:
+              names: dict[str, str], alerts: AlertReport) -> RunSummary:
     changed = [(name, o) for name, o in report.outcomes if o.changed]
     severities = [s for _, o in changed for s in o.new_severities]
     return RunSummary(
@@ -82,6 +92,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         resolved=sum(len(o.resolved_issues) for _, o in changed),
         ledger=ledger,
         outputs=[p.name for p in products.paths] if products else [],
+        mails=alerts.composed, mails_failed=alerts.failed,
     )
 
 

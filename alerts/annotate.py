@@ -1,0 +1,107 @@
+"""The department's own workbook, with every problem cell coloured and commented and a
+first sheet 问题清单 linking to them — the file the clerk corrects and sends back."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from config import get_settings
+from transforms.container import Container, inspect
+from transforms.grid import load_grids
+
+ISSUE_SHEET = "问题清单"
+FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"),
+         "warning": PatternFill("solid", fgColor="FFEB9C")}
+SEVERITY_ZH = {"error": "错误", "warning": "提醒"}
+
+
+@dataclass(frozen=True, slots=True)
+class CellProblem:
+    severity: str  # error / warning
+    sheet: str
+    cell: str
+    indicator: str
+    year: int | None
+    raw_value: str
+    message: str
+
+
+def annotated_workbook(archived: Path, problems: Sequence[CellProblem]) -> bytes:
+    """An .xlsx: the original (or, for .xls/.csv, its values at the same addresses)
+    with the problems marked. Formatting is kept as far as openpyxl allows."""
+    workbook = _open_as_xlsx(archived)
+    if ISSUE_SHEET in workbook.sheetnames:  # a returned annotated copy: start afresh
+        del workbook[ISSUE_SHEET]
+    by_cell: dict[tuple[str, str], list[CellProblem]] = defaultdict(list)
+    for problem in problems:
+        if problem.sheet in workbook.sheetnames and problem.cell:
+            by_cell[(problem.sheet, problem.cell)].append(problem)
+    for (sheet, cell), found in by_cell.items():
+        target = workbook[sheet][cell]
+        worst = "error" if any(p.severity == "error" for p in found) else "warning"
+        target.fill = FILLS[worst]
+        text = "\n".join(f"【{SEVERITY_ZH[p.severity]}】{p.message}" for p in found)
+        comment = Comment(text, "联席办")
+        comment.width, comment.height = 320, 40 + 18 * text.count("\n") + len(text) // 2
+        target.comment = comment
+    _issue_sheet(workbook, problems)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _open_as_xlsx(archived: Path) -> Workbook:
+    data = archived.read_bytes()
+    container = inspect(data, archived.name, get_settings())
+    if isinstance(container, Container) and container.file_format == "xlsx":
+        # Macros are not carried over: the copy is a plain .xlsx.
+        return load_workbook(io.BytesIO(data), rich_text=True)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    if isinstance(container, Container):
+        for grid in load_grids(data, container):
+            sheet = workbook.create_sheet(grid.name[:31])
+            for r, row in enumerate(grid.rows):
+                for c, value in enumerate(row):
+                    if value is not None:
+                        sheet.cell(grid.top + r + 1, grid.left + c + 1, value)
+    return workbook
+
+
+def _issue_sheet(workbook: Workbook, problems: Sequence[CellProblem]) -> None:
+    sheet = workbook.create_sheet(ISSUE_SHEET, 0)
+    sheet.append(["序号", "级别", "位置", "指标", "年度", "填报值", "问题及修改建议"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    ordered = sorted(problems, key=lambda p: (p.severity != "error", p.sheet, _order(p.cell)))
+    for number, problem in enumerate(ordered, start=1):
+        place = f"{problem.sheet}!{problem.cell}" if problem.cell else "整个文件"
+        sheet.append([number, SEVERITY_ZH.get(problem.severity, problem.severity), place,
+                      problem.indicator, problem.year or "", problem.raw_value, problem.message])
+        link = sheet.cell(sheet.max_row, 3)
+        if problem.cell and problem.sheet in workbook.sheetnames:
+            link.hyperlink = Hyperlink(ref=link.coordinate,
+                                       location=f"'{problem.sheet}'!{problem.cell}")
+            link.font = Font(color="0563C1", underline="single")
+        sheet.cell(sheet.max_row, 2).fill = FILLS.get(problem.severity, PatternFill())
+    for column, width in zip("ABCDEFG", (6, 8, 16, 30, 8, 14, 90), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    workbook.active = 0
+
+
+def _order(cell: str) -> tuple[int, str]:
+    if not cell:
+        return (0, "")
+    column, row = coordinate_from_string(cell)
+    return (row, column)

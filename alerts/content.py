@@ -1,0 +1,167 @@
+"""Every sentence a department or the office reads in a mail: subjects, plain-text and
+HTML bodies. User-typed text (values, file names) is escaped in HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from html import escape
+
+SEVERITY_ZH = {"error": "错误", "warning": "提醒"}
+LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
+STYLE = ("<style>body{font-family:'Microsoft YaHei',SimSun,sans-serif;font-size:14px}"
+         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;"
+         "vertical-align:top}th{background:#ddebf7}.error{background:#ffc7ce}"
+         ".warning{background:#ffeb9c}</style>")
+
+
+@dataclass(frozen=True, slots=True)
+class IssueLine:
+    severity: str
+    place: str
+    indicator: str
+    year: int | None
+    raw: str
+    problem: str
+    suggestion: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeLine:
+    place: str
+    indicator: str
+    year: int
+    old: str
+    new: str
+
+
+@dataclass(slots=True)
+class Mail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(slots=True)
+class Context:
+    city: str
+    office: str
+    deadline: dt.date
+    today: dt.date
+    extras: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return f"【{self.city}青年发展数据】"
+
+    @property
+    def deadline_zh(self) -> str:
+        return f"{self.deadline.year}年{self.deadline.month}月{self.deadline.day}日"
+
+    @property
+    def signature(self) -> str:
+        return f"{self.office}\n{self.today.year}年{self.today.month}月{self.today.day}日"
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """`…问题；请…` -> (problem, suggestion), for the two table columns."""
+    head, _, tail = message.rpartition("；")
+    return (head, tail) if head else (message, "")
+
+
+def _html(paragraphs: list[str], tables: list[str]) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs[:-1]) + "".join(tables)
+    return (f"<html><head><meta charset='utf-8'>{STYLE}</head><body>{body}"
+            f"<p>{paragraphs[-1]}</p></body></html>")
+
+
+def _table(header: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    lines = "".join(
+        f"<tr class='{(classes or [''] * len(rows))[n]}'>"
+        + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+        for n, row in enumerate(rows))
+    return f"<table><tr>{head}</tr>{lines}</table>"
+
+
+def _text_table(rows: list[list[str]]) -> str:
+    return "\n".join("  " + " | ".join(str(v) for v in row) for row in rows)
+
+
+def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueLine],
+                changes: list[ChangeLine], resolved: list[str]) -> Mail:
+    errors = sum(1 for i in issues if i.severity == "error")
+    warnings = len(issues) - errors
+    counts = "，".join(x for x in (f"{errors}项错误" if errors else "",
+                                   f"{warnings}项提醒" if warnings else "") if x)
+    need = "填报数据需修改" if errors else "填报数据请核对"
+    subject = f"{ctx.prefix}{department} {need}（{counts}）"
+    ordered = sorted(issues, key=lambda i: i.severity != "error")
+    header = ["级别", "表/单元格", "指标", "年度", "填报值", "问题", "修改建议"]
+    rows = [[SEVERITY_ZH[i.severity], i.place or "整个文件", i.indicator, str(i.year or ""),
+             i.raw, i.problem, i.suggestion] for i in ordered]
+    intro = (f"{contact}同志：您好！贵单位报送的青年发展数据已完成校验，共发现 {errors} 项错误、"
+             f"{warnings} 项提醒。错误的数值暂未采用，请修改后重新报送；提醒的数值已采用，"
+             "请核对，如确属实，在该行“备注”中写明原因即可。")
+    how = (f"附件是贵单位报送的表格，问题单元格已标红（错误）或标黄（提醒）并附批注，"
+           f"第一张工作表“问题清单”可直接点击跳转。请在附件中修改后保存，于 {ctx.deadline_zh} "
+           "前发回本邮箱或放入报送收件箱，系统会自动重新校验。")
+    paragraphs, tables, text_parts = [escape(intro)], [], [intro, "", _text_table([header, *rows])]
+    tables.append(_table(header, rows, [i.severity for i in ordered]))
+    if changes or resolved:
+        change_rows = [[c.place, c.indicator, str(c.year), c.old or "（空）", c.new or "（空）"]
+                       for c in changes]
+        note = f"与上一版相比，本次修改了 {len(changes)} 个单元格，解决了 {len(resolved)} 项问题。"
+        tables.append(f"<p>{escape(note)}</p>"
+                      + _table(["单元格", "指标", "年度", "原值", "新值"], change_rows))
+        if resolved:
+            tables.append("<p>已解决：</p><ul>"
+                          + "".join(f"<li>{escape(r)}</li>" for r in resolved) + "</ul>")
+        text_parts += ["", note, _text_table(change_rows), *(f"  已解决：{r}" for r in resolved)]
+    paragraphs += [escape(how), escape(ctx.signature).replace("\n", "<br>")]
+    text = "\n".join([*text_parts, "", how, "", ctx.signature])
+    return Mail(subject, text, _html(paragraphs, tables))
+
+
+def confirmation_mail(ctx: Context, department: str, contact: str, resolved: list[str]) -> Mail:
+    subject = f"{ctx.prefix}{department} 数据已通过校验"
+    body = (f"{contact}同志：您好！贵单位重新报送的数据已通过校验，此前提示的问题已全部解决"
+            f"（共 {len(resolved)} 项），感谢配合。")
+    items = "".join(f"<li>{escape(r)}</li>" for r in resolved)
+    text = "\n".join([body, *(f"  已解决：{r}" for r in resolved), "", ctx.signature])
+    return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
+                                     [f"<ul>{items}</ul>"] if items else []))
+
+
+def reminder_mail(ctx: Context, department: str, contact: str, submitted: bool,
+                  missing: dict[int, list[str]]) -> Mail:
+    overdue = ctx.today > ctx.deadline
+    when = (f"已超过报送截止时间（{ctx.deadline_zh}）" if overdue
+            else f"报送截止时间为 {ctx.deadline_zh}")
+    subject = (f"{ctx.prefix}{department} 请尽快报送数据（{'已逾期' if overdue else '截止'}"
+               f"{ctx.deadline.month}月{ctx.deadline.day}日）")
+    state = "尚有以下指标未报送" if submitted else "尚未报送青年发展数据"
+    body = f"{contact}同志：您好！{when}，贵单位{state}。请使用下发的填报表填写后报送。"
+    rows = [[str(year), "、".join(names)] for year, names in sorted(missing.items()) if names]
+    text = "\n".join([body, "", _text_table([["年度", "未报送指标"], *rows]), "", ctx.signature])
+    return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
+                                     [_table(["年度", "未报送指标"], rows)]))
+
+
+def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
+                 opened: int, resolved: int) -> Mail:
+    subject = f"{ctx.prefix}报送情况日报（{ctx.today.month}月{ctx.today.day}日）"
+    counts = {status: sum(1 for row in ledger if row[-1] == LEDGER_ZH[status])
+              for status in LEDGER_ZH}
+    body = (f"截至今日：已报 {counts['submitted']} 个单位，待修改 {counts['needs_fix']} 个，"
+            f"未报 {counts['not_submitted']} 个（截止 {ctx.deadline_zh}）。自上次日报以来，"
+            f"收到 {len(loaded)} 个新版本，新发现问题 {opened} 项，解决 {resolved} 项。")
+    ledger_header = ["单位", "应报", "已采用", "待改错误", "待核提醒", "状态"]
+    loaded_header = ["单位", "文件", "版本", "结果"]
+    text = "\n".join([body, "", _text_table([ledger_header, *ledger]), "",
+                      "新收到的版本：", _text_table([loaded_header, *loaded]) if loaded else "  无",
+                      "", ctx.signature])
+    tables = [_table(ledger_header, ledger),
+              "<p>新收到的版本：</p>" + (_table(loaded_header, loaded) if loaded else "<p>无</p>")]
+    return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
+                                     tables))

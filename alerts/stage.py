@@ -1,0 +1,232 @@
+"""The alert stage of a run: decide who hears what (without spamming), compose, keep
+every message in the outbox and in the warehouse, then deliver what is undelivered.
+
+A mail that cannot be sent stays `failed` with its .eml in the outbox and is retried on
+the next run; it never fails the data run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from alerts.annotate import CellProblem, annotated_workbook
+from alerts.content import (
+    ChangeLine,
+    Context,
+    IssueLine,
+    Mail,
+    confirmation_mail,
+    issues_mail,
+    reminder_mail,
+    split_message,
+    summary_mail,
+)
+from alerts.mail import MailNotSent, build_message, send, write_eml
+from config import Settings
+from schemas.completeness import missing_indicators
+from schemas.departments import Department, Registry
+from schemas.round import Round, get_round
+from warehouse.alert_state import (
+    activity_since,
+    changes_between,
+    last_alert,
+    latest_version,
+    mark_delivered,
+    record_alert,
+    resolved_by,
+    undelivered,
+)
+from warehouse.models import Issue, as_utc
+from warehouse.store import Warehouse
+from warehouse.table import LedgerRow, consolidated_table, ledger, open_issues
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
+STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用", "rejected": "未采用",
+             "superseded": "已被新版本替代"}
+
+
+@dataclass(slots=True)
+class AlertReport:
+    composed: dict[str, int] = field(default_factory=dict)  # kind -> count
+    sent: int = 0
+    failed: int = 0
+    outbox: list[Path] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Draft:
+    kind: str
+    department: Department | None
+    mail: Mail
+    digest: str = ""
+    attachment: tuple[str, bytes] | None = None
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return as_utc(moment).astimezone(LOCAL).date()
+
+
+def _digest(issues: list[Issue]) -> str:
+    lines = sorted(f"{i.indicator_code}|{i.year}|{i.rule}|{i.scope}|{i.severity}|{i.message_zh}"
+                   for i in issues)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def run_alerts(warehouse: Warehouse, settings: Settings,
+               today: dt.date | None = None) -> AlertReport:
+    parameters = get_round()
+    registry, catalogue = warehouse.registry, warehouse.catalogue
+    office = registry.office
+    today = today or dt.datetime.now(LOCAL).date()
+    ctx = Context(parameters.city, office.full_name, parameters.round.deadline, today)
+    drafts: list[_Draft] = []
+    names = {i.code: i.name for i in catalogue.indicators}
+    with warehouse.begin() as session:
+        table = consolidated_table(session, catalogue, registry, warehouse.years)
+        rows = ledger(session, table, registry)
+        # A rejected cell was submitted: its error mail asks for the fix, not a reminder.
+        submitted = {(r.department_code, r.indicator_code, r.year) for r in table
+                     if r.status != "missing"}
+        missing = missing_indicators(submitted, [d.code for d in registry.submitting],
+                                     catalogue, warehouse.years)
+        all_issues = open_issues(session)
+        for department, row in zip(registry.submitting, rows, strict=True):
+            issues = [i for i, _ in all_issues if i.department_code == department.code
+                      and i.state == "open" and i.severity in ("error", "warning")]
+            draft = _issue_or_confirmation(session, ctx, department, issues, names,
+                                           parameters.round.resend_after_days)
+            if draft:
+                drafts.append(draft)
+            # What the department owes and no issue mail already asks for.
+            reported = {(i.indicator_code, i.year) for i in issues}
+            owed = {y: [names[c] for c in codes if (c, y) not in reported]
+                    for y, codes in missing[department.code].items()}
+            late = row.status == "not_submitted" or any(owed.values())
+            if late and _reminder_due(session, department.code, today, parameters.round):
+                drafts.append(_Draft("reminder", department, reminder_mail(
+                    ctx, department.name, department.contact, row.status != "not_submitted",
+                    owed), digest=today.isoformat()))
+        summary = _daily_summary(session, ctx, registry, rows)
+        if summary:
+            drafts.append(summary)
+    return _keep_and_deliver(warehouse, settings, drafts, office)
+
+
+def _issue_or_confirmation(session: Session, ctx: Context, department: Department,
+                           issues: list[Issue], names: dict[str, str],
+                           resend_after_days: int) -> _Draft | None:
+    last = last_alert(session, department.code, ("issues", "confirmation"))
+    latest = latest_version(session, department.code)
+    new_version = latest is not None and (
+        last is None or as_utc(latest.submission.loaded_at) > as_utc(last.created_at))
+    changes, resolved = [], []
+    if latest is not None and new_version:
+        resolved = [i.message_zh for i in resolved_by(session, latest.submission.id)]
+        if latest.previous is not None:
+            changes = [ChangeLine(c.place, names[c.indicator_code], c.year, c.old, c.new)
+                       for c in changes_between(session, latest.previous.id,
+                                                latest.submission.id)]
+    if not issues:
+        if last is not None and last.kind == "issues":
+            return _Draft("confirmation", department, confirmation_mail(
+                ctx, department.name, department.contact, resolved))
+        return None
+    digest = _digest(issues)
+    stale = last is not None and (ctx.today - _local_date(last.created_at)).days >= \
+        resend_after_days
+    if last is not None and last.kind == "issues" and last.digest == digest and not stale:
+        return None  # nothing new to say: no spam
+    lines, problems = [], []
+    for issue in issues:
+        problem, suggestion = split_message(issue.message_zh.removeprefix(
+            f"{issue.cells} " if issue.cells else ""))
+        place = f"{issue.sheet}!{issue.cell}" if issue.cell else ""
+        lines.append(IssueLine(issue.severity, place, names.get(issue.indicator_code, ""),
+                               issue.year or None, issue.raw_value, problem, suggestion))
+        if latest is not None and issue.file_id == latest.file.id:
+            problems.append(CellProblem(issue.severity, issue.sheet, issue.cell,
+                                        names.get(issue.indicator_code, ""), issue.year or None,
+                                        issue.raw_value, issue.message_zh))
+    attachment = None
+    if latest is not None:
+        stem = Path(latest.file.original_name).stem
+        attachment = (f"{stem}（问题已标注）.xlsx",
+                      annotated_workbook(Path(latest.file.archived_path), problems))
+    mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved)
+    return _Draft("issues", department, mail, digest, attachment)
+
+
+def _reminder_due(session: Session, department: str, today: dt.date, round_: Round) -> bool:
+    """The first time, then on the reminder days before the deadline, then every few days
+    after it — never twice a day."""
+    last = last_alert(session, department, ("reminder",))
+    if last is None:
+        return True
+    last_day = _local_date(last.created_at)
+    if last_day == today:
+        return False
+    days_left = (round_.deadline - today).days
+    if days_left >= 0:
+        return days_left in round_.remind_days_before
+    return (today - last_day).days >= round_.overdue_every_days
+
+
+def _daily_summary(session: Session, ctx: Context, registry: Registry,
+                   rows: list[LedgerRow]) -> _Draft | None:
+    last = last_alert(session, registry.office.code, ("summary",))
+    if last is not None and _local_date(last.created_at) == ctx.today:
+        return None
+    loaded, opened, resolved = activity_since(session, as_utc(last.created_at) if last else None)
+    names = {d.code: d.name for d in registry.departments}
+    ledger_rows = [[r.department, str(r.expected), str(r.accepted), str(r.open_errors),
+                    str(r.open_warnings), LEDGER_ZH[r.status]] for r in rows]
+    loaded_rows = [[names.get(s.department_code or "", "未识别单位"), f.original_name,
+                    str(s.version), STATUS_ZH.get(s.status, s.status)] for s, f in loaded]
+    mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved))
+    return _Draft("summary", registry.office, mail, digest=ctx.today.isoformat())
+
+
+def _keep_and_deliver(warehouse: Warehouse, settings: Settings, drafts: list[_Draft],
+                      office: Department) -> AlertReport:
+    report = AlertReport()
+    sender = (office.full_name, settings.mail_from or str(office.email))
+    with warehouse.begin() as session:
+        for draft in drafts:
+            recipient = draft.department or office
+            message = build_message(draft.mail, sender=sender,
+                                    to=(recipient.name, str(recipient.email)),
+                                    attachment=draft.attachment)
+            path = write_eml(settings.outbox_dir, message, f"{draft.kind}_{recipient.code}")
+            record_alert(session, department=recipient.code, recipient=str(recipient.email),
+                         kind=draft.kind, subject=draft.mail.subject, digest=draft.digest,
+                         message_path=str(path))
+            report.composed[draft.kind] = report.composed.get(draft.kind, 0) + 1
+            report.outbox.append(path)
+    with warehouse.begin() as session:
+        pending = [(a.id, a.recipient, a.message_path) for a in undelivered(session)]
+    for alert_id, recipient, path in pending:
+        error = _deliver(Path(path), settings, recipient, sender[1])
+        with warehouse.begin() as session:
+            mark_delivered(session, alert_id, error)
+        report.sent += error is None
+        report.failed += error is not None
+    return report
+
+
+def _deliver(path: Path, settings: Settings, recipient: str, sender: str) -> str | None:
+    """None when delivered. Without an SMTP server the outbox copy is the delivery."""
+    if not settings.smtp_host:
+        return None
+    try:
+        send(path.read_bytes(), settings, recipient, sender)
+    except (MailNotSent, OSError) as error:
+        return str(error)
+    return None
+
