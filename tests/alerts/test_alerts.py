@@ -1,0 +1,145 @@
+"""Alerts end to end: the real flow, a real SMTP server, messages parsed back."""
+
+import email
+import io
+from email import policy
+
+import openpyxl
+from sqlalchemy import select
+
+from alerts.content import Mail
+from alerts.mail import build_message
+from config import get_settings
+from flows.runs import nightly
+from warehouse.models import Alert
+from warehouse.store import Warehouse
+
+PREFIX = "【青源市青年发展数据】"
+
+
+def _parsed(mailbox):
+    return [(to, email.message_from_bytes(content, policy=policy.default))
+            for _, to, content in mailbox.received]
+
+
+def _for(messages, address):
+    return [m for to, m in messages if to == [address]]
+
+
+def _fresh_settings(project):
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def test_each_department_hears_its_problems_with_its_workbook_annotated(example_inbox, smtp):
+    mailbox, _ = smtp
+    _fresh_settings(example_inbox)
+    summary = nightly("schedule")
+    assert summary.mails == {"issues": 5, "summary": 1} and summary.mails_failed == 0
+    messages = _parsed(mailbox)
+    assert len(messages) == 6
+    [edu] = _for(messages, "jiaoyuju@qingyuan.example.gov.cn")
+    assert edu["Subject"] == f"{PREFIX}市教育局 填报数据需修改（1项错误，1项提醒）"
+    assert edu["From"] == "青源市青年工作联席会议办公室 <lianxiban@qingyuan.example.gov.cn>"
+    text = edu.get_body(("plain",)).get_content()
+    html = edu.get_body(("html",)).get_content()
+    assert text.startswith("王芳同志：您好！")
+    error_row = ("错误 | Sheet1!I10 | 普通学校随班就读残疾儿童人数 | 2024 | 1007 | "
+                 "「普通学校随班就读残疾儿童人数」2024年填报 1,007 人，超过同年"
+                 "「义务教育阶段残疾儿童人数」887 人 | 请核对两项数据。")
+    assert error_row in text
+    assert text.index("错误 |") < text.index("提醒 |")  # errors first
+    assert "2026年12月15日" in text and "<td>Sheet1!I10</td>" in html
+    [attachment] = list(edu.iter_attachments())
+    assert attachment.get_filename() == "青源市教育局-近五年青年发展数据（盖章版）（问题已标注）.xlsx"
+    workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
+    assert workbook.sheetnames[0] == "问题清单"
+    issues_sheet = workbook["问题清单"]
+    assert issues_sheet["C2"].value == "Sheet1!I10"
+    assert issues_sheet["C2"].hyperlink.location == "'Sheet1'!I10"
+    data = workbook["Sheet1"]
+    assert data["I10"].fill.fgColor.rgb == "00FFC7CE"  # red: error
+    assert data["I12"].fill.fgColor.rgb == "00FFEB9C"  # yellow: warning
+    assert data["I10"].comment.text.startswith("【错误】Sheet1!I10")
+    assert data["I9"].comment is None or "I10" in data["I9"].comment.text
+    [office] = _for(messages, "lianxiban@qingyuan.example.gov.cn")
+    assert office["Subject"].startswith(f"{PREFIX}报送情况日报")
+    assert "市残疾人联合会 | 45 | 43 | 2 | 0 | 待修改" in office.get_body(("plain",)).get_content()
+    # The outbox keeps every message as .eml.
+    assert len(list(example_inbox.outbox_dir.glob("*.eml"))) == 6
+
+
+def test_no_spam_what_changed_and_confirmation(example_inbox, smtp):
+    mailbox, _ = smtp
+    _fresh_settings(example_inbox)
+    disabled = "canlian@qingyuan.example.gov.cn"
+    nightly("schedule")
+    assert len(_for(_parsed(mailbox), disabled)) == 1
+    nightly("schedule")
+    assert len(_for(_parsed(mailbox), disabled)) == 1  # same open issues: not re-sent
+
+    source = example_inbox.inbox_dir / "残联填报表.xlsx"
+    workbook = openpyxl.load_workbook(source)
+    workbook["填报表"]["F11"] = 88.5
+    workbook.save(example_inbox.inbox_dir / "残联填报表_改1.xlsx")
+    nightly("schedule")
+    mails = _for(_parsed(mailbox), disabled)
+    assert len(mails) == 2
+    text = mails[-1].get_body(("plain",)).get_content()
+    assert mails[-1]["Subject"] == f"{PREFIX}市残疾人联合会 填报数据需修改（1项错误）"
+    assert "与上一版相比，本次修改了 1 个单元格，解决了 1 项问题。" in text
+    assert "填报表!F11 | 康复救助经费 | 2022 | 见附件 | 88.5" in text
+    assert "已解决：填报表!F11 「康复救助经费」2022年填写的“见附件”不是数字" in text
+
+    workbook["填报表"]["I8"] = 96.5
+    workbook.save(example_inbox.inbox_dir / "残联填报表_改2.xlsx")
+    nightly("schedule")
+    mails = _for(_parsed(mailbox), disabled)
+    assert len(mails) == 3
+    assert mails[-1]["Subject"] == f"{PREFIX}市残疾人联合会 数据已通过校验"
+    nightly("schedule")
+    assert len(_for(_parsed(mailbox), disabled)) == 3  # the confirmation goes once
+
+
+def test_a_department_that_never_submitted_is_reminded_once_a_day(example_inbox, smtp):
+    mailbox, _ = smtp
+    _fresh_settings(example_inbox)
+    (example_inbox.inbox_dir / "市委组织部填报表.xlsx").unlink()
+    nightly("schedule")
+    [reminder] = _for(_parsed(mailbox), "zuzhibu@qingyuan.example.gov.cn")
+    assert reminder["Subject"] == f"{PREFIX}市委组织部 请尽快报送数据（截止12月15日）"
+    text = reminder.get_body(("plain",)).get_content()
+    assert "贵单位尚未报送青年发展数据" in text
+    assert "2021 | 绿色通道回乡就业青年人数" in text
+    nightly("schedule")
+    assert len(_for(_parsed(mailbox), "zuzhibu@qingyuan.example.gov.cn")) == 1
+
+
+def test_smtp_down_keeps_the_alert_and_sends_it_next_run(example_inbox, smtp):
+    mailbox, controller = smtp
+    settings = _fresh_settings(example_inbox)
+    controller.stop()
+    summary = nightly("schedule")  # the data run still succeeds
+    assert summary.mails_failed == 6 and len(summary.loaded) == 9
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 6
+    with Warehouse(settings.warehouse_url).begin() as session:
+        statuses = {a.status for a in session.scalars(select(Alert))}
+        errors = [a.last_error for a in session.scalars(select(Alert))]
+    assert statuses == {"failed"} and all("ConnectionRefused" in e for e in errors)
+    controller.start()
+    nightly("schedule")
+    assert len(mailbox.received) == 6
+    with Warehouse(settings.warehouse_url).begin() as session:
+        assert {a.status for a in session.scalars(select(Alert))} == {"sent"}
+
+
+def test_user_text_never_breaks_headers():
+    mail = Mail("标题\r\nBcc: victim@example.com", "正文", "<p>正文</p>")
+    message = build_message(mail, sender=("联席办", "office@example.com"),
+                            to=("市教育局\nX-Evil: 1", "edu@example.com"),
+                            attachment=("恶意\r\n名.xlsx", b"data"))
+    parsed = email.message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    assert parsed["Subject"] == "标题 Bcc: victim@example.com"
+    assert b"=?utf-8?" in message.as_bytes()  # RFC 2047 encoded Chinese
+    assert next(parsed.iter_attachments()).get_filename() == "恶意 名.xlsx"
