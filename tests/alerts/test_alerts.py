@@ -51,7 +51,8 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     assert text.index("错误 |") < text.index("提醒 |")  # errors first
     assert "2026年12月15日" in text and "<td>Sheet1!I10</td>" in html
     [attachment] = list(edu.iter_attachments())
-    assert attachment.get_filename() == "青源市教育局-近五年青年发展数据（盖章版）（问题已标注）.xlsx"
+    assert attachment.get_filename() == (
+        "青源市教育局-近五年青年发展数据（盖章版）（问题已标注）.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert workbook.sheetnames[0] == "问题清单"
     issues_sheet = workbook["问题清单"]
