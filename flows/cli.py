@@ -230,6 +230,24 @@ def _known_department(text: str) -> str:
         raise typer.Exit(2) from None
 
 
+@app.command("report", cls=ChineseCommand)
+def report_command(out: RunOutOption = None) -> None:
+    """根据数据仓库中已采用的数据生成报告初稿（report.docx、report.md、趋势图），不重新读取收件箱。"""
+    from report.build import build_report
+
+    settings = get_settings()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    result = build_report(warehouse, out or settings.outputs_dir)
+    console.print(f"报告初稿已生成：{result.paths[1]}")
+    if result.gaps:
+        console.print(f"待补数据 {len(result.gaps)} 项：")
+        for gap in result.gaps:
+            console.print(f"  {gap}", highlight=False)
+    if result.to_verify:
+        console.print(f"有 {result.to_verify} 个数字待核实，见报告附件二。")
+
+
 # ── looking at the warehouse ──────────────────────────────────────────────────
 @app.command("status", cls=ChineseCommand)
 def status_command() -> None:

@@ -12,6 +12,7 @@ from flows.tasks import (
     publish_artifacts,
     record_run,
     refresh,
+    render_report,
     reprocess_archive,
     send_alerts,
 )
@@ -32,8 +33,10 @@ def open_warehouse(settings: Settings) -> Warehouse:
 def _finish(warehouse: Warehouse, settings: Settings, run_id: int, trigger: str,
             files_seen: int, report: IngestReport) -> RunSummary:
     products = refresh(warehouse, settings, report)
+    draft = render_report(warehouse, settings, products)
     alerts = send_alerts(warehouse, settings)
-    summary = record_run(warehouse, run_id, trigger, files_seen, report, products, alerts)
+    summary = record_run(warehouse, run_id, trigger, files_seen, report, products, draft,
+                         alerts)
     publish_artifacts(warehouse, summary)
     return summary
 

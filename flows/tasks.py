@@ -17,6 +17,7 @@ from config import Settings
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
 from pipeline.outputs import Products, current_ledger, refresh_outputs
 from pipeline.summary import RunSummary, issue_tables, summarise
+from report.build import ReportResult, refresh_report
 from transforms.inbox import InboxFile
 from warehouse.store import Warehouse
 from warehouse.table import open_issues
@@ -48,6 +49,12 @@ def refresh(warehouse: Warehouse, settings: Settings, report: IngestReport) -> P
     return refresh_outputs(warehouse, settings.outputs_dir, report.changed)
 
 
+@task(name="render_report", retries=1, retry_delay_seconds=[5], **TASK)
+def render_report(warehouse: Warehouse, settings: Settings,
+                  products: Products | None) -> ReportResult | None:
+    return refresh_report(warehouse, settings.outputs_dir, products is not None)
+
+
 @task(name="send_alerts", **TASK)
 def send_alerts(warehouse: Warehouse, settings: Settings) -> AlertReport:
     return run_alerts(warehouse, settings)
@@ -56,10 +63,10 @@ def send_alerts(warehouse: Warehouse, settings: Settings) -> AlertReport:
 @task(name="record_run", **TASK)
 def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
                report: IngestReport, products: Products | None,
-               alerts: AlertReport) -> RunSummary:
+               draft: ReportResult | None, alerts: AlertReport) -> RunSummary:
     names = {d.code: d.name for d in warehouse.registry.departments}
     summary = summarise(run_id, trigger, files_seen, report, products,
-                        current_ledger(warehouse), names, alerts)
+                        current_ledger(warehouse), names, alerts, draft)
     warehouse.finish_run(
         run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
         submissions=len(summary.loaded), values_accepted=summary.values_accepted,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from alerts.stage import AlertReport
 from pipeline.ingest import IngestReport
 from pipeline.outputs import Products
+from report.build import ReportResult
 from warehouse.table import LedgerRow
 
 LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
@@ -31,6 +32,8 @@ class RunSummary:
     outputs: list[str] = field(default_factory=list)
     mails: dict[str, int] = field(default_factory=dict)  # kind -> composed this run
     mails_failed: int = 0
+    report_gaps: list[str] = field(default_factory=list)
+    report_written: bool = False
 
     @property
     def changed(self) -> bool:
@@ -52,6 +55,10 @@ class RunSummary:
             lines.append("尚未报齐或待修改的单位：" + "、".join(self.late) + "。")
         if self.outputs:
             lines.append("已更新：" + "、".join(self.outputs))
+        if self.report_written:
+            lines.append("报告初稿已更新：report.docx、report.md"
+                         + (f"；待补数据 {len(self.report_gaps)} 项：" + "；".join(self.report_gaps)
+                            if self.report_gaps else "；所有数字均已填入。"))
         if self.mails:
             kinds = "、".join(f"{MAIL_ZH[k]} {n} 封" for k, n in self.mails.items())
             lines.append(f"已生成邮件（outbox/）：{kinds}。")
@@ -79,7 +86,8 @@ STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用（�
 
 def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
               products: Products | None, ledger: list[LedgerRow],
-              names: dict[str, str], alerts: AlertReport) -> RunSummary:
+              names: dict[str, str], alerts: AlertReport,
+              draft: ReportResult | None) -> RunSummary:
     changed = [(name, o) for name, o in report.outcomes if o.changed]
     severities = [s for _, o in changed for s in o.new_severities]
     return RunSummary(
@@ -93,6 +101,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         ledger=ledger,
         outputs=[p.name for p in products.paths] if products else [],
         mails=alerts.composed, mails_failed=alerts.failed,
+        report_gaps=draft.gaps if draft else [], report_written=draft is not None,
     )
 
 

@@ -1,0 +1,55 @@
+"""Render the report from the warehouse: report.md, report.docx and the trend charts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from report.charts import section_charts
+from report.docx_writer import write_docx
+from report.figures import Figure, Resolver, resolve_blocks
+from report.markdown import write_markdown
+from report.template import load_template
+from schemas.round import get_round
+from warehouse.store import Warehouse
+from warehouse.table import consolidated_table
+
+
+@dataclass(slots=True)
+class ReportResult:
+    paths: list[Path]
+    figures: list[Figure]
+
+    @property
+    def gaps(self) -> list[str]:
+        return [f.text.strip("【】") for f in self.figures if f.gap]
+
+    @property
+    def to_verify(self) -> int:
+        return sum(1 for f in self.figures if f.to_verify)
+
+
+def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
+    parameters = get_round()
+    with warehouse.begin() as session:
+        table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
+                                   warehouse.years)
+    resolver = Resolver(table, warehouse.catalogue, warehouse.registry, parameters)
+    blocks = resolve_blocks(load_template(), resolver)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = section_charts(table, warehouse.catalogue, warehouse.years, out_dir / "charts")
+    paths = [
+        write_markdown(out_dir / "report.md", blocks, resolver.figures, table, warehouse.years,
+                       charts),
+        write_docx(out_dir / "report.docx", blocks, resolver.figures, table, warehouse.years,
+                   charts),
+        *(png for _, png in charts),
+    ]
+    return ReportResult(paths, resolver.figures)
+
+
+def refresh_report(warehouse: Warehouse, out_dir: Path, changed: bool) -> ReportResult | None:
+    """Re-render when the products were rebuilt, or when the draft is not there."""
+    if not changed and (out_dir / "report.docx").exists():
+        return None
+    return build_report(warehouse, out_dir)

@@ -1,0 +1,138 @@
+"""Every binding of the template resolved against the consolidated table: the words to
+print, and where each contributing value came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from report.template import Binding, Block
+from report.wording import word
+from schemas.catalogue import Catalogue, Indicator
+from schemas.departments import Registry
+from schemas.describe import AGGREGATION_ZH, format_number
+from schemas.round import RoundParameters
+from warehouse.table import TableRow
+
+USABLE = {"ok", "warning", "pending"}
+VERIFY_ZH = {"warning": "数值已采用但有提醒", "pending": "最新报送未通过校验，沿用上一版数值"}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    year: int
+    value: float | None  # reporting unit
+    status: str
+    file: str
+    cell: str
+    explanation: str
+
+
+@dataclass(slots=True)
+class Figure:
+    number: int
+    indicator: Indicator
+    department: str
+    text: str  # what the report prints
+    missing_years: list[int]
+    sources: list[Source]
+    to_verify: list[str] = field(default_factory=list)
+    value: float | None = None  # in the reporting unit, before wording
+
+    @property
+    def gap(self) -> bool:
+        return bool(self.missing_years)
+
+
+class UnboundPlaceholder(Exception):
+    """报告模板中的占位符没有对应的指标或参数，请检查 report/template.md。"""
+
+
+class Resolver:
+    def __init__(self, table: list[TableRow], catalogue: Catalogue, registry: Registry,
+                 parameters: RoundParameters) -> None:
+        self.catalogue, self.registry, self.parameters = catalogue, registry, parameters
+        self.years = parameters.round.years
+        self.rows = {(r.indicator_code, r.year): r for r in table}
+        self.figures: list[Figure] = []
+
+    def parameter(self, name: str) -> str:
+        fields = {"city": self.parameters.city, "province": self.parameters.province,
+                  "city_short": self.parameters.city_short,
+                  "province_short": self.parameters.province_short}
+        value = fields.get(name, self.parameters.report.get(name))
+        if value is None:
+            raise UnboundPlaceholder(f"{UnboundPlaceholder.__doc__}（param:{name}）")
+        return str(value)
+
+    def resolve(self, binding: Binding) -> str | Figure:
+        if binding.kind == "param":
+            return self.parameter(binding.key)
+        if binding.kind == "year":
+            self._indicator(binding.key)
+            return str(self.years[-1])
+        return self._figure(binding)
+
+    def _indicator(self, code: str) -> Indicator:
+        try:
+            return self.catalogue.indicator(code)
+        except KeyError:
+            raise UnboundPlaceholder(f"{UnboundPlaceholder.__doc__}（{code}）") from None
+
+    def _figure(self, binding: Binding) -> Figure:
+        indicator = self._indicator(binding.key)
+        needed = self.years if indicator.aggregation == "sum" else self.years[-1:]
+        sources, missing, total = [], [], 0.0
+        for year in needed:
+            row = self.rows[(indicator.code, year)]
+            sources.append(Source(year, row.value, row.status, row.source_file, row.source_cell,
+                                  row.explanation))
+            if row.status == "not_applicable":
+                continue
+            if row.status not in USABLE or row.value is None:
+                missing.append(year)
+                continue
+            total += row.value
+        department = self.registry.get(indicator.department).name
+        number = len(self.figures) + 1
+        if missing:
+            years = "、".join(str(y) for y in missing)
+            text = f"【待补：{department}·{years}年·{indicator.name}】"
+            value = None
+        else:
+            value = round(total, 6)
+            text = word(value * self.catalogue.factor(indicator), binding.style)
+        to_verify = [f"{s.year}年：{VERIFY_ZH[s.status]}" + (f"（单位说明：{s.explanation}）"
+                                                          if s.explanation else "")
+                     for s in sources if s.status in VERIFY_ZH]
+        figure = Figure(number, indicator, department, text, missing, sources, to_verify, value)
+        self.figures.append(figure)
+        return figure
+
+
+@dataclass(slots=True)
+class ResolvedBlock:
+    kind: str  # title / heading / paragraph
+    parts: list[str | Figure]
+
+    @property
+    def text(self) -> str:
+        return "".join(p if isinstance(p, str) else p.text for p in self.parts)
+
+
+def resolve_blocks(blocks: list[Block], resolver: Resolver) -> list[ResolvedBlock]:
+    """Each block with its bindings replaced by text or figures, in reading order."""
+    return [ResolvedBlock(block.kind, [resolver.resolve(p) if isinstance(p, Binding) else p
+                                       for p in block.parts]) for block in blocks]
+
+
+def describe_source(figure: Figure) -> str:
+    aggregation = AGGREGATION_ZH[figure.indicator.aggregation]
+    if figure.value is None:
+        head = f"{figure.indicator.name}：暂缺（{aggregation}）"
+    else:
+        head = (f"{figure.indicator.name}：{format_number(figure.value)} {figure.indicator.unit}"
+                f"（{aggregation}）")
+    parts = [f"{s.year}年 {format_number(s.value) if s.value is not None else '—'}"
+             f"（{s.file}，{s.cell}）" if s.file else f"{s.year}年 未报送"
+             for s in figure.sources]
+    return f"{head}；{figure.department}；" + "；".join(parts)

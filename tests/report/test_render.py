@@ -1,0 +1,107 @@
+"""The report rendered from a warehouse filled by the example inbox."""
+
+import shutil
+
+import pytest
+from docx import Document
+
+from config import PROJECT_ROOT, Settings
+from pipeline.ingest import ingest, new_arrivals
+from report.build import build_report
+from report.template import Style
+from report.wording import word
+from transforms.inbox import scan_inbox
+from warehouse.engine import get_engine
+from warehouse.store import Warehouse
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    shutil.copytree(PROJECT_ROOT / "inbox", root / "inbox")
+    settings = Settings(root=root)
+    settings.ensure_dirs()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
+    ingest(warehouse, arrivals, None, settings)
+    result = build_report(warehouse, settings.outputs_dir)
+    yield settings, result, (settings.outputs_dir / "report.md").read_text(encoding="utf-8")
+    get_engine(settings.warehouse_url).dispose()
+
+
+def _latest(figures, code):
+    return figures[(code, 2025)]
+
+
+def test_disabled_children_sentence(rendered, figures):
+    _, _, markdown = rendered
+    total = int(_latest(figures, "edu.disabled_children.total"))
+    regular = int(_latest(figures, "edu.disabled_children.regular_school"))
+    special = int(_latest(figures, "edu.disabled_children.special_education"))
+    rate = word(_latest(figures, "edu.disabled_children.enrolment_rate"),
+                Style(unit="％", decimals=1))
+    sentence = (f"全市现有各类义务教育阶段残疾儿童（7－14岁）{total}人<sup>[7]</sup>，"
+                f"其中普通学校随班就读{regular}人<sup>[8]</sup>，接受特殊教育{special}人"
+                f"<sup>[9]</sup>，残疾儿童入学率达{rate}<sup>[10]</sup>。")
+    assert sentence in markdown
+
+
+def test_sums_and_round_figures(rendered, figures):
+    _, _, markdown = rendered
+    sessions = sum(figures[("league.lecturers.sessions", y)] for y in range(2021, 2026))
+    assert f"开展青年讲师团党史宣讲{int(sessions)}场次<sup>[3]</sup>" in markdown
+    activities = sum(figures[("culture.youth_activities.sessions", y)] for y in range(2021, 2026))
+    assert f"开展线上线下活动{word(activities, Style(unit='场次', approx='余'))}" in markdown
+    assert "2025年发放教师奖励性补贴人均" in markdown
+
+
+def test_gaps_are_marked_in_the_text_and_listed_at_the_top(rendered):
+    _, result, markdown = rendered
+    marker = "【待补：市科学技术局·2025年·青年科技特派员下乡服务人数】"
+    assert f"{marker}<sup>" in markdown  # in the sentence
+    head = markdown.split("## 一、前期工作情况")[0]
+    assert "待补数据 3 项" in head
+    assert "待补：市科学技术局·2025年·青年科技特派员下乡服务人数" in head
+    assert sorted(result.gaps) == sorted([
+        "待补：市科学技术局·2025年·青年科技特派员下乡服务人数",
+        "待补：市残疾人联合会·2025年·残疾青年家庭医生签约率",
+        "待补：市残疾人联合会·2022年·康复救助经费",
+    ])
+
+
+def test_sources_and_to_verify_appendix(rendered, figures):
+    _, _, markdown = rendered
+    appendix = markdown.split("## 附件一　数据来源")[1].split("## 附件二")[0]
+    total = int(_latest(figures, "edu.disabled_children.total"))
+    assert (f"7. 义务教育阶段残疾儿童人数：{total:,} 人（取最近一年）；市教育局；2025年 {total:,}"
+            "（青源市教育局-近五年青年发展数据（盖章版）.xlsx，Sheet1!J9）") in appendix
+    verify = markdown.split("## 附件二　待核实")[1].split("## 附件三")[0]
+    assert "12355青少年服务台线上咨询服务人次：2022年：数值已采用但有提醒" in verify
+
+
+def test_no_placeholder_survives(rendered):
+    settings, _, markdown = rendered
+    assert "XX" not in markdown and "202X" not in markdown
+    document = Document(settings.outputs_dir / "report.docx")
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "XX" not in text
+    assert document.paragraphs[0].text == "青源市近五年青年工作情况报告"
+
+
+def test_docx_layout_fonts_and_charts(rendered):
+    settings, result, _ = rendered
+    document = Document(settings.outputs_dir / "report.docx")
+    title = document.paragraphs[0].runs[0]
+    east_asia = title._element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+    assert east_asia == "方正小标宋简体" and title.font.size.pt == 22
+    body = next(p for p in document.paragraphs if p.text.startswith("1.青少年思想引领"))
+    assert body.runs[0]._element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋_GB2312"
+    font_table = next(p for p in document.part.package.iter_parts()
+                      if str(p.partname).endswith("/fontTable.xml")).blob.decode()
+    assert 'w:name="仿宋_GB2312"' in font_table and 'w:val="仿宋"' in font_table
+    assert len(document.inline_shapes) == 7  # one trend chart per section
+    assert len(document.tables[0].rows) == 62  # header + every indicator
+    assert sum(1 for p in result.paths if p.suffix == ".png") == 7
