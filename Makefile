@@ -18,8 +18,7 @@ run: setup
 	$(BIN)/huizong init
 	$(BIN)/huizong templates
 	$(BIN)/huizong run
-	@echo "产出在 outputs/：indicator_table.csv/.xlsx（汇总表）、issues.csv（问题清单）、ledger.csv（报送台账）、templates/（填报表）；给各单位的邮件在 outbox/（.eml）。"
-	@echo "尚待后续阶段实现：《近五年青年工作情况报告》初稿。"
+	@echo "产出在 outputs/：report.docx / report.md（报告初稿）、indicator_table.csv/.xlsx（汇总表）、issues.csv（问题清单）、ledger.csv（报送台账）、templates/（填报表）；给各单位的邮件在 outbox/（.eml）。"
 
 lint: setup
 	$(BIN)/ruff check .
