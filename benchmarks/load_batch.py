@@ -18,13 +18,14 @@ from sqlalchemy.exc import OperationalError
 
 from benchmarks.validate_batch import synthetic_batch
 from schemas.validate import validate
+from transforms import ReadResult
 from warehouse.load import IncomingFile, load_submission
 from warehouse.store import Warehouse
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def load_all(url: str, batch) -> tuple[float, int]:
+def load_all(url: str, batch: list[ReadResult]) -> tuple[float, int]:
     warehouse = Warehouse(url)
     warehouse.init()
     validation = validate(batch)

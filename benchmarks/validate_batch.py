@@ -18,10 +18,10 @@ from schemas.departments import get_registry
 from schemas.round import get_round
 from schemas.rules import get_schemas
 from schemas.validate import validate
-from transforms import ParseStatus, read_file
+from transforms import Observation, ParseStatus, ReadResult, read_file
 
 
-def _with_faults(observations: list, sha: str) -> list:
+def _with_faults(observations: list[Observation], sha: str) -> list[Observation]:
     """A negative count, a text cell and a 100× jump: the failure paths cost time too."""
     faulty = [dataclasses.replace(o, file_sha256=sha) for o in observations]
     faulty[0] = dataclasses.replace(faulty[0], value=-5.0, raw_value="-5")
@@ -31,7 +31,7 @@ def _with_faults(observations: list, sha: str) -> list:
     return faulty
 
 
-def synthetic_batch(files: int, departments: tuple[str, ...]):
+def synthetic_batch(files: int, departments: tuple[str, ...]) -> list[ReadResult]:
     """`files` read submissions, cycling through the departments' filled templates; every
     tenth file carries three faults."""
     catalogue, registry, parameters = get_catalogue(), get_registry(), get_round()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from flows.cli_zh import ChineseCommand, ChineseGroup
 from forms.workbook import write_template
 from pipeline.departments import UnknownDepartment, resolve_department
 from pipeline.outputs import current_ledger
-from pipeline.summary import LEDGER_ZH
+from pipeline.summary import LEDGER_ZH, RunSummary
 from schemas.catalogue import get_catalogue
 from schemas.departments import get_registry
 from schemas.issue import SEVERITY_ORDER, Issue
@@ -143,7 +144,7 @@ def _override(**values: object) -> None:
     get_settings.cache_clear()
 
 
-def _report(action) -> None:  # type: ignore[no-untyped-def]
+def _report(action: Callable[[], RunSummary]) -> None:
     """Run a flow; a user's data problem is not a failure, a broken pipeline is."""
     try:
         summary = action()

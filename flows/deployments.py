@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from prefect import serve
@@ -56,7 +56,8 @@ def deploy_to_pool(pool: str) -> list[str]:
     return ids
 
 
-def watch_inbox(on_files, poll_seconds: float, stop: threading.Event) -> None:
+def watch_inbox(on_files: Callable[[list[str]], object], poll_seconds: float,
+                stop: threading.Event) -> None:
     """Poll the inbox; hand files that stopped changing to `on_files`."""
     watcher = InboxWatcher(get_settings().inbox_dir)
     watcher.prime()

@@ -9,6 +9,8 @@ from alerts.stage import AlertReport
 from pipeline.ingest import IngestReport
 from pipeline.outputs import Products
 from report.build import ReportResult
+from schemas.departments import Registry
+from warehouse.models import Issue
 from warehouse.table import LedgerRow
 
 LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
@@ -105,7 +107,8 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
     )
 
 
-def issue_tables(summary: RunSummary, issues: list, registry) -> dict[str, tuple[str, list]]:
+def issue_tables(summary: RunSummary, issues: list[tuple[Issue, str]],
+                 registry: Registry) -> dict[str, tuple[str, list[dict[str, object]]]]:
     """{artifact key: (description, rows)} of each department's open issues.
 
     Only after a run that changed something: the tables of an unchanged warehouse are

@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from lxml import etree
 
 from report.figures import Figure, ResolvedBlock, describe_source
@@ -20,7 +23,7 @@ FONTS = {"title": ("方正小标宋简体", "华文中宋"), "heading": ("黑体
 SIZES = {"title": Pt(22), "heading": Pt(16), "body": Pt(16)}
 
 
-def _font(run, role: str) -> None:  # type: ignore[no-untyped-def]
+def _font(run: Run, role: str) -> None:
     name = FONTS[role][0]
     run.font.name = "Times New Roman"
     run.font.size = SIZES[role]
@@ -28,7 +31,7 @@ def _font(run, role: str) -> None:  # type: ignore[no-untyped-def]
     fonts.set(qn("w:eastAsia"), name)
 
 
-def _fallback_fonts(document) -> None:  # type: ignore[no-untyped-def]
+def _fallback_fonts(document: DocxDocument) -> None:
     """Name each Chinese font's fallback in the font table (w:altName), so a machine
     without 方正小标宋/仿宋_GB2312 shows 华文中宋/仿宋 rather than any face."""
     part = next(p for p in document.part.package.iter_parts()
@@ -44,7 +47,8 @@ def _fallback_fonts(document) -> None:  # type: ignore[no-untyped-def]
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _paragraph(document, parts, role: str, alignment=None):  # type: ignore[no-untyped-def]
+def _paragraph(document: DocxDocument, parts: list[str | Figure], role: str,
+               alignment: WD_ALIGN_PARAGRAPH | None = None) -> Paragraph:
     paragraph = document.add_paragraph()
     format_ = paragraph.paragraph_format
     format_.line_spacing = Pt(28)
@@ -110,7 +114,7 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
     return path
 
 
-def _data_table(document, table: list[TableRow],  # type: ignore[no-untyped-def]
+def _data_table(document: DocxDocument, table: list[TableRow],
                 years: tuple[int, ...]) -> None:
     by_indicator: dict[str, dict[int, TableRow]] = {}
     for row in table:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from schemas.catalogue import Catalogue, PartsWithinTotal, get_catalogue
+from schemas.catalogue import Catalogue, PartsWithinTotal, Relation, get_catalogue
 from schemas.issue import Issue
 from schemas.messages import jump_message, place_text, relation_message, value_message
 from schemas.round import get_round
@@ -232,7 +232,8 @@ class _Run:
             self.issues.append(self._issue(rows[0], rule, message, severity=relation.severity,
                                            cells=rows))
 
-    def _implied_by_narrower(self, relation, failed: set, index: tuple) -> bool:
+    def _implied_by_narrower(self, relation: Relation, failed: set[tuple[str, tuple]],
+                             index: tuple) -> bool:
         """`A+B ≤ T` adds nothing when `A ≤ T` already failed for the same year."""
         if not isinstance(relation, PartsWithinTotal):
             return False
