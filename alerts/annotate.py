@@ -16,13 +16,13 @@ from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from config import get_settings
+from schemas.labels import SEVERITY_ZH
 from transforms.container import Container, inspect
 from transforms.grid import load_grids
 
 ISSUE_SHEET = "问题清单"
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"),
          "warning": PatternFill("solid", fgColor="FFEB9C")}
-SEVERITY_ZH = {"error": "错误", "warning": "提醒"}
 
 
 @dataclass(frozen=True, slots=True)

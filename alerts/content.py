@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
 
-SEVERITY_ZH = {"error": "错误", "warning": "提醒"}
-LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
+from schemas.labels import LEDGER_ZH, SEVERITY_ZH
+
 STYLE = ("<style>body{font-family:'Microsoft YaHei',SimSun,sans-serif;font-size:14px}"
          "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;"
          "vertical-align:top}th{background:#ddebf7}.error{background:#ffc7ce}"

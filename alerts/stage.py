@@ -31,6 +31,7 @@ from alerts.mail import MailNotSent, build_message, send, write_eml
 from config import Settings
 from schemas.completeness import missing_indicators
 from schemas.departments import Department, Registry
+from schemas.labels import LEDGER_ZH, SUBMISSION_STATUS_ZH
 from schemas.round import Round, get_round
 from warehouse.alert_state import (
     activity_since,
@@ -47,9 +48,6 @@ from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, consolidated_table, ledger, open_issues
 
 LOCAL = ZoneInfo("Asia/Shanghai")
-LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
-STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用", "rejected": "未采用",
-             "superseded": "已被新版本替代"}
 
 
 @dataclass(slots=True)
@@ -188,7 +186,7 @@ def _daily_summary(session: Session, ctx: Context, registry: Registry,
     ledger_rows = [[r.department, str(r.expected), str(r.accepted), str(r.open_errors),
                     str(r.open_warnings), LEDGER_ZH[r.status]] for r in rows]
     loaded_rows = [[names.get(s.department_code or "", "未识别单位"), f.original_name,
-                    str(s.version), STATUS_ZH.get(s.status, s.status)] for s, f in loaded]
+                    str(s.version), SUBMISSION_STATUS_ZH[s.status]] for s, f in loaded]
     mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved))
     return _Draft("summary", registry.office, mail, digest=ctx.today.isoformat())
 

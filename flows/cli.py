@@ -19,10 +19,11 @@ from flows.cli_zh import ChineseCommand, ChineseGroup
 from forms.workbook import write_template
 from pipeline.departments import UnknownDepartment, resolve_department
 from pipeline.outputs import current_ledger
-from pipeline.summary import LEDGER_ZH, RunSummary
+from pipeline.summary import RunSummary
 from schemas.catalogue import get_catalogue
 from schemas.departments import get_registry
 from schemas.issue import SEVERITY_ORDER, Issue
+from schemas.labels import LEDGER_ZH, SEVERITY_ZH
 from schemas.round import get_round
 from schemas.validate import validate
 from transforms import ReadResult, read_file
@@ -74,7 +75,6 @@ def templates_command(out: OutOption = None) -> None:
     console.print(f"已生成 {len(departments)} 份填报表，保存在 {target}")
 
 
-SEVERITY_ZH = {"error": "错误", "warning": "提醒", "info": "说明"}
 
 
 @app.command("check", cls=ChineseCommand)

@@ -10,13 +10,9 @@ from pipeline.ingest import IngestReport
 from pipeline.outputs import Products
 from report.build import ReportResult
 from schemas.departments import Registry
+from schemas.labels import LEDGER_ZH, MAIL_ZH, SUBMISSION_STATUS_ZH, TRIGGER_ZH
 from warehouse.models import Issue
 from warehouse.table import LedgerRow
-
-LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
-MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",
-           "summary": "联席办日报"}
-TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动"}
 
 
 @dataclass(slots=True)
@@ -82,8 +78,6 @@ class RunSummary:
             "|---|---|---|---|---|---|", ledger])
 
 
-STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用（有错误）",
-             "rejected": "未采用", "unchanged": "与上一版相同"}
 
 
 def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
@@ -95,7 +89,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
     return RunSummary(
         run_id=run_id, trigger=trigger, files_seen=files_seen, files_new=report.files_new,
         loaded=[(name, names.get(o.department or "", "未识别单位"), o.version,
-                 STATUS_ZH[o.status]) for name, o in changed],
+                 SUBMISSION_STATUS_ZH[o.status]) for name, o in changed],
         values_accepted=sum(o.values_accepted for _, o in changed),
         new_errors=severities.count("error"),
         new_warnings=severities.count("warning"),

@@ -17,17 +17,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from schemas.catalogue import Catalogue
 from schemas.describe import AGGREGATION_ZH
 from schemas.issue import SEVERITY_ORDER
+from schemas.labels import CELL_STATUS_ZH, ISSUE_STATE_ZH, LEDGER_ZH, SEVERITY_ZH
 from warehouse.models import Issue
 from warehouse.table import LedgerRow, TableRow, aggregate
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-STATUS_ZH = {"ok": "已采用", "warning": "已采用（有提醒）", "pending": "待修改（沿用旧值）",
-             "rejected": "未通过校验", "missing": "未报送", "not_applicable": "不适用"}
 STATUS_FILL = {"warning": "FFF2CC", "pending": "F8CBAD", "rejected": "FF9999",
                "missing": "D9D9D9", "not_applicable": "E2EFDA"}
-LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
-SEVERITY_ZH = {"error": "错误", "warning": "提醒", "info": "说明"}
-STATE_ZH = {"open": "待处理", "explained": "已说明", "resolved": "已解决"}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -105,14 +101,14 @@ def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
     issue_sheet = workbook.create_sheet("问题清单")
     _rows(issue_sheet, ["责任单位", "文件", "工作表", "单元格", "指标代码", "年度", "填报值",
                         "规则", "级别", "问题说明", "状态", "首次发现", "最近发现"],
-          [[*row[:8], SEVERITY_ZH[str(row[8])], row[9], STATE_ZH[str(row[10])], *row[11:]]
+          [[*row[:8], SEVERITY_ZH[str(row[8])], row[9], ISSUE_STATE_ZH[str(row[10])], *row[11:]]
            for row in issues])
     for department in departments:
         sheet = workbook.create_sheet(department[:31])
         _wide_sheet(sheet, [r for r in table if r.department == department], catalogue, years)
     legend = workbook.create_sheet("图例")
-    _rows(legend, ["颜色/标记", "含义"], [[STATUS_ZH[s], s] for s in STATUS_ZH])
-    for row, status in enumerate(STATUS_ZH, start=2):
+    _rows(legend, ["颜色/标记", "含义"], [[CELL_STATUS_ZH[s], s] for s in CELL_STATUS_ZH])
+    for row, status in enumerate(CELL_STATUS_ZH, start=2):
         if status in STATUS_FILL:
             legend.cell(row, 1).fill = PatternFill("solid", fgColor=STATUS_FILL[status])
     workbook.save(path)

@@ -1,0 +1,14 @@
+"""The Chinese words for every code a clerk may see: one place, used by the exports, the
+mails, the console and the report."""
+
+SEVERITY_ZH = {"error": "错误", "warning": "提醒", "info": "说明"}
+ISSUE_STATE_ZH = {"open": "待处理", "explained": "已说明", "resolved": "已解决"}
+LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
+CELL_STATUS_ZH = {"ok": "已采用", "warning": "已采用（有提醒）", "pending": "待修改（沿用旧值）",
+                  "rejected": "未通过校验", "missing": "未报送", "not_applicable": "不适用"}
+SUBMISSION_STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用（有错误）",
+                        "rejected": "未采用", "superseded": "已被新版本替代",
+                        "unchanged": "与上一版相同"}
+TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动"}
+MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",
+           "summary": "联席办日报"}
