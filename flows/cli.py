@@ -204,9 +204,12 @@ def serve_command(interval: Annotated[float, typer.Option(
     """常驻运行：每晚 02:00 自动汇总、监视收件箱、可在 Prefect 界面中手动重跑。"""
     from flows.deployments import local_server, serve_everything
 
-    with local_server() as api:
-        console.print(f"Prefect 界面：{api.removesuffix('/api')}  （按 Ctrl+C 停止）")
-        serve_everything(interval)
+    try:
+        with local_server() as api:
+            console.print(f"Prefect 界面：{api.removesuffix('/api')}  （按 Ctrl+C 停止）")
+            serve_everything(interval)
+    except KeyboardInterrupt:
+        console.print("已停止。")
 
 
 @app.command("deploy", cls=ChineseCommand)

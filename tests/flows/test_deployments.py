@@ -1,0 +1,16 @@
+"""The deployments that `huizong serve` and `huizong deploy` register, loaded for real."""
+
+from flows.deployments import local_deployments
+
+
+def test_nightly_at_two_in_beijing_and_one_run_at_a_time():
+    deployments = {d.name: d for d in local_deployments()}
+    assert set(deployments) == {"nightly", "inbox", "rerun"}
+    [schedule] = deployments["nightly"].schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
+    assert deployments["nightly"].parameters == {"trigger": "schedule"}
+    for deployment in deployments.values():
+        assert deployment.concurrency_limit == 1
+    rerun = deployments["rerun"]._parameter_openapi_schema  # what the UI form shows
+    assert set(rerun.properties) == {"department", "years", "file", "reprocess"}
+    assert rerun.required == ["department"]
