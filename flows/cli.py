@@ -147,7 +147,8 @@ def _override(**values: object) -> None:
 def _report(action: Callable[[], RunSummary]) -> None:
     """Run a flow; a user's data problem is not a failure, a broken pipeline is."""
     try:
-        summary = action()
+        with console.status("正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……"):
+            summary = action()
     except WarehouseBusy as error:
         console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(2) from None
@@ -242,7 +243,8 @@ def report_command(out: RunOutOption = None) -> None:
     settings = get_settings()
     warehouse = Warehouse(settings.warehouse_url)
     warehouse.init()
-    result = build_report(warehouse, out or settings.outputs_dir)
+    with console.status("正在生成报告初稿和趋势图……"):
+        result = build_report(warehouse, out or settings.outputs_dir)
     console.print(f"报告初稿已生成：{result.paths[1]}")
     if result.gaps:
         console.print(f"待补数据 {len(result.gaps)} 项：")
