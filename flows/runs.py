@@ -19,7 +19,7 @@ from flows.tasks import (
 from pipeline.departments import resolve_department
 from pipeline.ingest import IngestReport
 from pipeline.summary import RunSummary
-from transforms.inbox import InboxFile, scan_inbox
+from transforms.inbox import InboxFile, select_files
 from warehouse.store import Warehouse
 
 
@@ -55,15 +55,14 @@ def _load_inbox_files(warehouse: Warehouse, settings: Settings, files: list[Inbo
 def nightly(trigger: str = "schedule") -> RunSummary:
     settings = get_settings()
     return _load_inbox_files(open_warehouse(settings), settings,
-                             list(scan_inbox(settings.inbox_dir)), trigger)
+                             select_files(settings.inbox_dir), trigger)
 
 
 @flow(name="inbox", description="收到新文件：只处理刚放入收件箱的文件")
 def on_arrival(files: list[str]) -> RunSummary:
     settings = get_settings()
-    wanted = {(settings.inbox_dir / name).resolve() for name in files}
-    arrived = [f for f in scan_inbox(settings.inbox_dir) if f.path.resolve() in wanted]
-    return _load_inbox_files(open_warehouse(settings), settings, arrived, "inbox")
+    return _load_inbox_files(open_warehouse(settings), settings,
+                             select_files(settings.inbox_dir, files), "inbox")
 
 
 @flow(name="rerun",
@@ -78,6 +77,6 @@ def rerun(department: str, years: list[int] | None = None, file: str | None = No
               warehouse.recording("manual") as run_id):
             report = reprocess_archive(warehouse, code, run_id, settings)
             return _finish(warehouse, settings, run_id, "manual", report.files_new, report)
-    files = [f for f in scan_inbox(settings.inbox_dir) if file in (None, f.path.name)]
+    files = select_files(settings.inbox_dir, [file] if file else None)
     return _load_inbox_files(warehouse, settings, files, "manual", code,
                              tuple(years) if years else None)

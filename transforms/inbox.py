@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,3 +32,13 @@ def scan_inbox(inbox: Path) -> Iterator[InboxFile]:
             continue
         folder = relative.parts[0] if len(relative.parts) > 1 else None
         yield InboxFile(path, folder)
+
+
+def select_files(inbox: Path, names: Iterable[str] | None = None) -> list[InboxFile]:
+    """The inbox files, or only those named (by path relative to the inbox, or file name)."""
+    found = list(scan_inbox(inbox))
+    if names is None:
+        return found
+    wanted = set(names)
+    return [f for f in found
+            if f.path.name in wanted or str(f.path.relative_to(inbox)) in wanted]
