@@ -19,6 +19,8 @@ from config import get_settings
 from schemas.labels import SEVERITY_ZH
 from transforms.container import Container, inspect
 from transforms.grid import load_grids
+from transforms.model import ParseStatus
+from transforms.values import parse_value
 
 ISSUE_SHEET = "问题清单"
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"),
@@ -74,8 +76,19 @@ def _open_as_xlsx(archived: Path) -> Workbook:
             for r, row in enumerate(grid.rows):
                 for c, value in enumerate(row):
                     if value is not None:
-                        sheet.cell(grid.top + r + 1, grid.left + c + 1, value)
+                        sheet.cell(grid.top + r + 1, grid.left + c + 1, _typed(value))
     return workbook
+
+
+def _typed(value: object) -> object:
+    """CSV cells arrive as text; a plain number goes back as a number the clerk can edit."""
+    if not isinstance(value, str):
+        return value
+    parsed = parse_value(value, ())
+    if parsed.status is ParseStatus.NUMBER and parsed.multiplier == 1 and parsed.unit is None:
+        number = parsed.number
+        return int(number) if number is not None and number.is_integer() else number
+    return value
 
 
 def _issue_sheet(workbook: Workbook, problems: Sequence[CellProblem]) -> None:
