@@ -55,7 +55,8 @@ class RunSummary:
             lines.append("已更新：" + "、".join(self.outputs))
         if self.report_written:
             lines.append("报告初稿已更新：report.docx、report.md"
-                         + (f"；待补数据 {len(self.report_gaps)} 项：" + "；".join(self.report_gaps)
+                         + (f"；待补数据 {len(self.report_gaps)} 项："
+                            + "；".join(g.removeprefix("待补：") for g in self.report_gaps)
                             if self.report_gaps else "；所有数字均已填入。"))
         if self.mails:
             kinds = "、".join(f"{MAIL_ZH[k]} {n} 封" for k, n in self.mails.items())
