@@ -108,7 +108,9 @@ def test_a_department_that_never_submitted_is_reminded_once_a_day(example_inbox,
     (example_inbox.inbox_dir / "市委组织部填报表.xlsx").unlink()
     nightly("schedule")
     [reminder] = _for(_parsed(mailbox), "zuzhibu@qingyuan.example.gov.cn")
-    assert reminder["Subject"] == f"{PREFIX}市委组织部 请尽快报送数据（截止12月15日）"
+    # 截止12月15日 before the deadline, 已逾期12月15日 after it.
+    assert reminder["Subject"].startswith(f"{PREFIX}市委组织部 请尽快报送数据（")
+    assert reminder["Subject"].endswith("12月15日）")
     text = reminder.get_body(("plain",)).get_content()
     assert "贵单位尚未报送青年发展数据" in text
     assert "2021 | 绿色通道回乡就业青年人数" in text

@@ -1,0 +1,61 @@
+"""When reminders go out, on fixed dates, without a mail server (outbox only)."""
+
+import datetime as dt
+import shutil
+
+import pytest
+from sqlalchemy import func, select, update
+
+from alerts.stage import run_alerts
+from config import PROJECT_ROOT, Settings
+from pipeline.ingest import ingest, new_arrivals
+from transforms.inbox import scan_inbox
+from warehouse.engine import get_engine
+from warehouse.models import Alert
+from warehouse.store import Warehouse
+
+
+@pytest.fixture
+def warehouse_without_org(tmp_path):
+    shutil.copytree(PROJECT_ROOT / "inbox", tmp_path / "inbox")
+    (tmp_path / "inbox" / "市委组织部填报表.xlsx").unlink()
+    settings = Settings(root=tmp_path)
+    settings.ensure_dirs()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
+    ingest(warehouse, arrivals, None, settings)
+    yield warehouse, settings
+    get_engine(settings.warehouse_url).dispose()
+
+
+def _reminders(warehouse, settings, day: dt.date) -> int:
+    with warehouse.begin() as session:
+        before = session.scalar(select(func.max(Alert.id))) or 0
+    report = run_alerts(warehouse, settings, today=day)
+    # Date what was just recorded on that day, as if the run had happened then.
+    moment = dt.datetime.combine(day, dt.time(2), tzinfo=dt.UTC)
+    with warehouse.begin() as session:
+        session.execute(update(Alert).where(Alert.id > before).values(created_at=moment))
+    return report.composed.get("reminder", 0)
+
+
+def test_reminder_schedule_around_the_deadline(warehouse_without_org):
+    warehouse, settings = warehouse_without_org
+    days = [dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 12, 8),
+            dt.date(2026, 12, 9), dt.date(2026, 12, 12), dt.date(2026, 12, 14),
+            dt.date(2026, 12, 16), dt.date(2026, 12, 17), dt.date(2026, 12, 18)]
+    sent = {day.isoformat(): _reminders(warehouse, settings, day) for day in days}
+    assert sent == {
+        "2026-11-30": 1,  # the first time
+        "2026-12-01": 0,
+        "2026-12-08": 1,  # 7 days before the deadline
+        "2026-12-09": 0,
+        "2026-12-12": 1,  # 3 days before
+        "2026-12-14": 1,  # 1 day before
+        "2026-12-16": 1,  # overdue: 2 days after the last one
+        "2026-12-17": 0,
+        "2026-12-18": 1,
+    }
+    mails = sorted(settings.outbox_dir.glob("*_reminder_org.eml"))
+    assert len(mails) == 6
