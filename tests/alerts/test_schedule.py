@@ -29,7 +29,8 @@ def warehouse_without_org(tmp_path):
     get_engine(settings.warehouse_url).dispose()
 
 
-def _reminders(warehouse, settings, day: dt.date) -> int:
+def _run_on(warehouse, settings, day: dt.date, kind: str) -> int:
+    """Run the alert stage as on `day`; how many mails of `kind` it composed."""
     with warehouse.begin() as session:
         before = session.scalar(select(func.max(Alert.id))) or 0
     report = run_alerts(warehouse, settings, today=day)
@@ -37,7 +38,7 @@ def _reminders(warehouse, settings, day: dt.date) -> int:
     moment = dt.datetime.combine(day, dt.time(2), tzinfo=dt.UTC)
     with warehouse.begin() as session:
         session.execute(update(Alert).where(Alert.id > before).values(created_at=moment))
-    return report.composed.get("reminder", 0)
+    return report.composed.get(kind, 0)
 
 
 def test_reminder_schedule_around_the_deadline(warehouse_without_org):
@@ -45,7 +46,7 @@ def test_reminder_schedule_around_the_deadline(warehouse_without_org):
     days = [dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 12, 8),
             dt.date(2026, 12, 9), dt.date(2026, 12, 12), dt.date(2026, 12, 14),
             dt.date(2026, 12, 16), dt.date(2026, 12, 17), dt.date(2026, 12, 18)]
-    sent = {day.isoformat(): _reminders(warehouse, settings, day) for day in days}
+    sent = {day.isoformat(): _run_on(warehouse, settings, day, "reminder") for day in days}
     assert sent == {
         "2026-11-30": 1,  # the first time
         "2026-12-01": 0,
@@ -59,3 +60,11 @@ def test_reminder_schedule_around_the_deadline(warehouse_without_org):
     }
     mails = sorted(settings.outbox_dir.glob("*_reminder_org.eml"))
     assert len(mails) == 6
+
+
+def test_unchanged_problems_are_resent_only_after_a_week(warehouse_without_org):
+    warehouse, settings = warehouse_without_org
+    days = [dt.date(2026, 11, 30), dt.date(2026, 12, 3), dt.date(2026, 12, 7),
+            dt.date(2026, 12, 8)]
+    sent = [_run_on(warehouse, settings, day, "issues") for day in days]
+    assert sent == [5, 0, 5, 0]  # resend_after_days = 7
