@@ -44,19 +44,17 @@ def read_file(
 
     container = inspect(data, file_name, settings)
     if isinstance(container, FileIssue):
-        result.issues.append(container)
-        return result
+        return _refused(result, container, folder, registry)
     result.file_format = container.file_format
     try:
         skip = {normalise_name(name) for name in settings.skip_sheets}
         grids = [g for g in load_grids(data, container) if normalise_name(g.name) not in skip]
     except UnreadableWorkbook as error:
-        result.issues.append(_unreadable(str(error)))
-        return result
+        return _refused(result, _unreadable(str(error)), folder, registry)
     if not any(any(v is not None for v in row) for g in grids for row in g.rows):
-        result.issues.append(FileIssue("error", "workbook_empty",
-                                       "工作簿是空的，没有找到任何数据；请填写后重新提交。"))
-        return result
+        return _refused(result, FileIssue(
+            "error", "workbook_empty", "工作簿是空的，没有找到任何数据；请填写后重新提交。"),
+            folder, registry)
 
     readings = _read_tables(grids, catalogue, years, result)
     if readings is None:
@@ -67,6 +65,16 @@ def read_file(
         department = _infer_department(readings, registry, result)
     result.department = department.code if department else None
     _check_ownership_and_duplicates(readings, result)
+    return result
+
+
+def _refused(result: ReadResult, issue: FileIssue, folder: str | None,
+             registry: Registry) -> ReadResult:
+    """A file we cannot read still belongs to someone: the folder or file name may say
+    who, so the department hears why. The one issue is the reason it was refused."""
+    result.issues.append(issue)
+    department, _ = identify([], folder, result.file_name, registry)
+    result.department = department.code if department else None
     return result
 
 

@@ -146,3 +146,24 @@ def test_user_text_never_breaks_headers():
     assert parsed["Subject"] == "标题 Bcc: victim@example.com"
     assert b"=?utf-8?" in message.as_bytes()  # RFC 2047 encoded Chinese
     assert next(parsed.iter_attachments()).get_filename() == "恶意 名.xlsx"
+
+
+def test_an_encrypted_file_in_a_department_folder_is_explained_to_that_department(
+        example_inbox, smtp, corpus, tmp_path):
+    from samples.corpus import write_hostile
+
+    mailbox, _ = smtp
+    _fresh_settings(example_inbox)
+    nightly("schedule")
+    hostile = write_hostile(tmp_path / "hostile", corpus.filled_template("edu", "e.xlsx").path)
+    folder = example_inbox.inbox_dir / "教育局"
+    folder.mkdir()
+    (folder / "加密的表格.xlsx").write_bytes(hostile["file_encrypted"].read_bytes())
+    nightly("schedule")
+    mails = _for(_parsed(mailbox), "jiaoyuju@qingyuan.example.gov.cn")
+    assert len(mails) == 2
+    text = mails[-1].get_body(("plain",)).get_content()
+    assert "错误 | 整个文件 |  |  |  | 文件已加密，请取消密码后重新提交。" in text
+    [attachment] = list(mails[-1].iter_attachments())
+    workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
+    assert workbook.sheetnames == ["问题清单"]

@@ -49,6 +49,14 @@ def test_each_hostile_file_yields_exactly_one_issue(hostile_inbox):
     assert result.issues == [] and len(result.observations) == 45
 
 
+def test_a_refused_file_still_names_its_department_when_it_can(hostile_inbox):
+    files, _good = hostile_inbox
+    in_folder = read_file(files["file_encrypted"], folder="教育局")
+    assert in_folder.department == "edu"
+    assert [i.rule for i in in_folder.issues] == ["file_encrypted"]
+    assert read_file(files["file_encrypted"]).department is None
+
+
 def test_renamed_wps_file_gets_a_save_as_hint(tmp_path):
     path = tmp_path / "数据.et"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)
