@@ -4,6 +4,7 @@ first sheet 问题清单 linking to them — the file the clerk corrects and sen
 from __future__ import annotations
 
 import io
+import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -66,8 +68,11 @@ def _open_as_xlsx(archived: Path) -> Workbook:
     data = archived.read_bytes()
     container = inspect(data, archived.name, get_settings())
     if isinstance(container, Container) and container.file_format == "xlsx":
-        # Macros are not carried over: the copy is a plain .xlsx.
-        return load_workbook(io.BytesIO(data), rich_text=True)
+        try:
+            # Macros are not carried over: the copy is a plain .xlsx.
+            return load_workbook(io.BytesIO(data), rich_text=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError):
+            pass  # a workbook openpyxl cannot load: send its values, addresses kept
     workbook = Workbook()
     workbook.remove(workbook.active)
     if isinstance(container, Container):
