@@ -12,9 +12,9 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from config import get_settings
