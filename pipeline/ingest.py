@@ -34,10 +34,6 @@ class IngestReport:
     def changed(self) -> bool:
         return any(outcome.changed for _, outcome in self.outcomes)
 
-    @property
-    def departments(self) -> list[str]:
-        return sorted({o.department for _, o in self.outcomes if o.changed and o.department})
-
 
 @dataclass(frozen=True, slots=True)
 class Arrival:

@@ -40,3 +40,4 @@ def figures(catalogue, parameters):
 def corpus(tmp_path_factory, catalogue, registry, parameters, figures) -> CorpusWriter:
     return CorpusWriter(catalogue, registry, parameters, figures,
                         tmp_path_factory.mktemp("corpus"))
+

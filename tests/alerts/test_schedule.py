@@ -1,32 +1,19 @@
 """When reminders go out, on fixed dates, without a mail server (outbox only)."""
 
 import datetime as dt
-import shutil
 
 import pytest
 from sqlalchemy import func, select, update
 
 from alerts.stage import run_alerts
-from config import PROJECT_ROOT, Settings
-from pipeline.ingest import ingest, new_arrivals
-from transforms.inbox import scan_inbox
-from warehouse.engine import get_engine
+from tests.warehouse.helpers import example_warehouse
 from warehouse.models import Alert
-from warehouse.store import Warehouse
 
 
 @pytest.fixture
 def warehouse_without_org(tmp_path):
-    shutil.copytree(PROJECT_ROOT / "inbox", tmp_path / "inbox")
-    (tmp_path / "inbox" / "市委组织部填报表.xlsx").unlink()
-    settings = Settings(root=tmp_path)
-    settings.ensure_dirs()
-    warehouse = Warehouse(settings.warehouse_url)
-    warehouse.init()
-    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
-    ingest(warehouse, arrivals, None, settings)
-    yield warehouse, settings
-    get_engine(settings.warehouse_url).dispose()
+    with example_warehouse(tmp_path, leave_out=("市委组织部填报表.xlsx",)) as loaded:
+        yield loaded
 
 
 def _run_on(warehouse, settings, day: dt.date, kind: str) -> int:

@@ -1,33 +1,20 @@
 """The report rendered from a warehouse filled by the example inbox."""
 
-import shutil
 
 import pytest
 from docx import Document
 
-from config import PROJECT_ROOT, Settings
-from pipeline.ingest import ingest, new_arrivals
 from report.build import build_report
 from report.template import Style
 from report.wording import word
-from transforms.inbox import scan_inbox
-from warehouse.engine import get_engine
-from warehouse.store import Warehouse
+from tests.warehouse.helpers import example_warehouse
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report")
-    shutil.copytree(PROJECT_ROOT / "inbox", root / "inbox")
-    settings = Settings(root=root)
-    settings.ensure_dirs()
-    warehouse = Warehouse(settings.warehouse_url)
-    warehouse.init()
-    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
-    ingest(warehouse, arrivals, None, settings)
-    result = build_report(warehouse, settings.outputs_dir)
-    yield settings, result, (settings.outputs_dir / "report.md").read_text(encoding="utf-8")
-    get_engine(settings.warehouse_url).dispose()
+    with example_warehouse(tmp_path_factory.mktemp("report")) as (warehouse, settings):
+        result = build_report(warehouse, settings.outputs_dir)
+        yield settings, result, (settings.outputs_dir / "report.md").read_text(encoding="utf-8")
 
 
 def _latest(figures, code):

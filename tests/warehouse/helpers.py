@@ -3,13 +3,18 @@
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from config import PROJECT_ROOT, Settings
 from pipeline.ingest import IngestReport, ingest, new_arrivals, reprocess_department
 from transforms.inbox import scan_inbox
+from warehouse.engine import get_engine
 from warehouse.models import AcceptedValue, File, Issue, Observation, Submission
+from warehouse.store import Warehouse
 
 _clock = [time.time() - 10_000]
 
@@ -54,3 +59,22 @@ def issues(warehouse, **where):
         for name, value in where.items():
             query = query.where(getattr(Issue, name) == value)
         return list(session.scalars(query))
+
+
+@contextmanager
+def example_warehouse(root: Path, leave_out: tuple[str, ...] = ()) -> Iterator[tuple]:
+    """A SQLite warehouse at `root` loaded from the shipped example inbox (minus
+    `leave_out`), as a nightly run would load it: yields (warehouse, settings)."""
+    shutil.copytree(PROJECT_ROOT / "inbox", root / "inbox")
+    for name in leave_out:
+        (root / "inbox" / name).unlink()
+    settings = Settings(root=root)
+    settings.ensure_dirs()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
+    ingest(warehouse, arrivals, None, settings)
+    try:
+        yield warehouse, settings
+    finally:
+        get_engine(settings.warehouse_url).dispose()
