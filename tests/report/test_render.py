@@ -1,6 +1,5 @@
 """The report rendered from a warehouse filled by the example inbox."""
 
-
 import pytest
 from docx import Document
 
