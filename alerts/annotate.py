@@ -19,9 +19,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from config import get_settings
 from schemas.labels import SEVERITY_ZH
+from schemas.observation import ParseStatus
 from transforms.container import Container, inspect
 from transforms.grid import load_grids
-from transforms.model import ParseStatus
 from transforms.values import parse_value
 
 ISSUE_SHEET = "问题清单"

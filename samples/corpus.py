@@ -22,8 +22,8 @@ from forms.layout import DATA_SHEET, FIRST_DATA_ROW
 from forms.workbook import write_template
 from schemas.catalogue import Catalogue
 from schemas.departments import Registry
+from schemas.observation import ParseStatus
 from schemas.round import RoundParameters
-from transforms.model import ParseStatus
 
 
 @dataclass(frozen=True, slots=True)

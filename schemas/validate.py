@@ -18,9 +18,9 @@ import pandera.pandas as pa
 from schemas.catalogue import Catalogue, PartsWithinTotal, Relation, get_catalogue
 from schemas.issue import Issue
 from schemas.messages import jump_message, place_text, relation_message, value_message
+from schemas.observation import Observation, ParseStatus, ReadResult
 from schemas.round import get_round
 from schemas.rules import CELL_FLAGS, RULE_SEVERITY, Schemas, get_schemas
-from transforms.model import Observation, ParseStatus, ReadResult
 
 # (department, indicator code, year) -> accepted base value, or None for 不适用.
 PriorValues = Mapping[tuple[str, str, int], float | None]
@@ -183,7 +183,7 @@ class _Run:
                     raw_value=note.raw_value, rule=note.rule, severity=note.severity,
                     message_zh=place_text([f"{note.sheet}!{note.cell}"] if note.cell else [])
                     + note.message_zh,
-                    cells=(f"{note.sheet}!{note.cell}",) if note.cell else ()))
+                    cells=note.places))
 
     def _cell_issues(self) -> None:
         failures = _failures(self.schemas.cells, self.cells[list(CELL_FLAGS)])

@@ -3,7 +3,7 @@
 Pure: bytes in, observations and file-level issues out. No database, no Prefect.
 """
 
-from transforms.model import FileIssue, Observation, ParseStatus, ReadResult
+from schemas.observation import FileIssue, Observation, ParseStatus, ReadResult
 from transforms.reader import read_file
 
 __all__ = ["FileIssue", "Observation", "ParseStatus", "ReadResult", "read_file"]

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from schemas.departments import Department, Registry
 from schemas.names import fold
+from schemas.observation import FileIssue
 from transforms.grid import Grid
-from transforms.model import FileIssue
 
 SEARCH_ROWS = 12
 _UNIT_CELL = re.compile(r"^\s*(?:填报|报送|填表)单位(?:名称)?\s*[:：]?\s*(.*)$")

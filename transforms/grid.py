@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import io
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import python_calamine
 from openpyxl.utils import get_column_letter
@@ -17,13 +17,16 @@ CellValue = str | float | int | object | None
 
 @dataclass(slots=True)
 class Grid:
-    """One sheet. `rows[r][c]` is the cell at 0-based (top + r, left + c)."""
+    """One sheet. `rows[r][c]` is the cell at 0-based (top + r, left + c); in a transposed
+    view it is the cell at (top + c, left + r), so addresses always name the real cell."""
 
     name: str
     rows: list[list[CellValue]]
     top: int = 0
     left: int = 0
     facts: SheetFacts = field(default_factory=SheetFacts)
+    visible: bool = True  # hidden and very hidden sheets are not data
+    transposed: bool = False
 
     @property
     def height(self) -> int:
@@ -38,7 +41,16 @@ class Grid:
         return row[c] if c < len(row) else None
 
     def address(self, r: int, c: int) -> str:
+        if self.transposed:
+            r, c = c, r
         return f"{get_column_letter(self.left + c + 1)}{self.top + r + 1}"
+
+    def transpose(self) -> Grid:
+        """The sheet with rows and columns swapped: years down the first column and
+        indicators across read like the usual wide table."""
+        width = self.width
+        columns = [[row[c] if c < len(row) else None for row in self.rows] for c in range(width)]
+        return replace(self, rows=columns, transposed=not self.transposed)
 
     def fill_merged(self, ranges: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
         """Give every cell of a merged range the value of its top-left cell."""
@@ -60,24 +72,46 @@ class UnreadableWorkbook(Exception):
     """The parser gave up on a file that passed the container checks."""
 
 
-def load_grids(data: bytes, container: Container) -> Iterator[Grid]:
+def _is_parser_failure(error: BaseException) -> bool:
+    """calamine's own errors, anything the Python layer raises on odd bytes, and a Rust
+    panic (pyo3's `PanicException` derives from BaseException, not Exception)."""
+    if isinstance(error, KeyboardInterrupt | SystemExit | MemoryError):
+        return False
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
+def load_grids(data: bytes, container: Container) -> list[Grid]:
+    """Every sheet, hidden ones included (marked), or `UnreadableWorkbook`."""
     if container.file_format == "csv":
-        yield _csv_grid(data)
-        return
+        return [_csv_grid(data)]
     try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        for name in workbook.sheet_names:
-            sheet = workbook.get_sheet_by_name(name)
-            top, left = sheet.start or (0, 0)
-            rows = [[None if v == "" else v for v in row] for row in sheet.to_python()]
-            grid = Grid(name, rows, top, left, container.sheet_facts.get(name, SheetFacts()))
-            grid.fill_merged(sheet.merged_cell_ranges or [])
-            yield grid
+        return list(_calamine_grids(data, container))
     except python_calamine.PasswordError as error:
         raise UnreadableWorkbook("encrypted") from error
-    except (python_calamine.CalamineError, python_calamine.ZipError,
-            python_calamine.XmlError, ValueError, OSError) as error:
-        raise UnreadableWorkbook(str(error)) from error
+    except BaseException as error:
+        if not _is_parser_failure(error):
+            raise
+        raise UnreadableWorkbook(f"{type(error).__name__}: {error}") from error
+
+
+def _calamine_grids(data: bytes, container: Container) -> Iterator[Grid]:
+    # calamine guesses a file-like object's format and on failure only says it cannot
+    # detect it; opened by path with the sniffed extension it names the real problem
+    # (a password, a damaged stream).
+    with tempfile.NamedTemporaryFile(suffix=f".{container.file_format}") as copy:
+        copy.write(data)
+        copy.flush()
+        workbook = python_calamine.CalamineWorkbook.from_path(copy.name)
+    hidden = {m.name for m in workbook.sheets_metadata
+              if m.visible != python_calamine.SheetVisibleEnum.Visible}
+    for name in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(name)
+        top, left = sheet.start or (0, 0)
+        rows = [[None if v == "" else v for v in row] for row in sheet.to_python()]
+        grid = Grid(name, rows, top, left, container.sheet_facts.get(name, SheetFacts()),
+                    visible=name not in hidden)
+        grid.fill_merged(sheet.merged_cell_ranges or [])
+        yield grid
 
 
 def _csv_grid(data: bytes) -> Grid:
@@ -89,12 +123,18 @@ def _csv_grid(data: bytes) -> Grid:
             continue
     else:
         text = data.decode("utf-8", "replace")
+    # Lines may end in CR alone (old Mac exports); the csv module rejects a bare CR
+    # inside an unquoted field, so lines are split first.
+    lines = text.replace("\x00", "").splitlines()
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        dialect = csv.Sniffer().sniff("\n".join(lines[:50])[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    rows: list[list[CellValue]] = [
-        [cell if cell.strip() else None for cell in row]
-        for row in csv.reader(io.StringIO(text), dialect)
-    ]
+    try:
+        rows: list[list[CellValue]] = [
+            [cell if cell.strip() else None for cell in row]
+            for row in csv.reader(lines, dialect)
+        ]
+    except csv.Error as error:
+        raise UnreadableWorkbook(str(error)) from error
     return Grid("CSV", rows)

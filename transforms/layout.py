@@ -19,6 +19,10 @@ from transforms.grid import Grid
 HEADER_SEARCH_ROWS = 40
 MATCH_SAMPLE_ROWS = 200
 _YEAR = re.compile(r"^(20\d{2}|19\d{2})(?:年度|年)?(?:数据|数值|填报值)?$")
+# `21年` is 2021 only with the 年 that makes it a year.
+_SHORT_YEAR = re.compile(r"^(\d{2})(?:年度|年)(?:数据|数值|填报值)?$")
+# 二〇二一年, 二零二一年: year numbers are written digit by digit.
+_CHINESE_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 _TABLE_UNIT = re.compile(r"单位\s*[:：]\s*([^\s,，;；]+)")
 
 LABELS: dict[str, frozenset[str]] = {
@@ -40,8 +44,12 @@ def parse_year(value: object) -> int | None:
         return int(number) if number.is_integer() and 1990 <= number <= 2100 else None
     if not isinstance(value, str):
         return None
-    match = _YEAR.match(normalise_name(value))
-    return int(match.group(1)) if match else None
+    text = normalise_name(fold(value).translate(_CHINESE_DIGITS))
+    if match := _YEAR.match(text):
+        return int(match.group(1))
+    if match := _SHORT_YEAR.match(text):
+        return 2000 + int(match.group(1))
+    return None
 
 
 @dataclass(slots=True)

@@ -11,12 +11,12 @@ from config import Settings, get_settings
 from schemas.catalogue import Catalogue, get_catalogue
 from schemas.departments import Department, Registry, get_registry
 from schemas.names import normalise_name
+from schemas.observation import FileIssue, Observation, ParseStatus, ReadResult
 from schemas.round import get_round
 from transforms.container import inspect
 from transforms.department import identify
 from transforms.grid import Grid, UnreadableWorkbook, load_grids
 from transforms.layout import find_layout
-from transforms.model import FileIssue, Observation, ReadResult
 from transforms.rows import Reading, read_table
 
 
@@ -56,7 +56,12 @@ def read_file(
             "error", "workbook_empty", "工作簿是空的，没有找到任何数据；请填写后重新提交。"),
             folder, registry)
 
-    readings = _read_tables(grids, catalogue, years, result)
+    visible = [g for g in grids if g.visible]
+    readings = _read_tables(visible, catalogue, years, result, quiet=True)
+    if readings is None:
+        readings = _read_hidden(grids, catalogue, years, result)
+    else:
+        _note_hidden(grids, result)
     if readings is None:
         return result
     department, issues = identify(grids, folder, file_name, registry)
@@ -86,11 +91,16 @@ def _unreadable(reason: str) -> FileIssue:
 
 
 def _read_tables(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...],
-                 result: ReadResult) -> list[Reading] | None:
+                 result: ReadResult, *, quiet: bool = False) -> list[Reading] | None:
+    """Readings of every sheet that holds an indicator table, or None (and, unless
+    `quiet`, the `no_table` issue) when none does."""
     readings: list[Reading] = []
     found = False
     for grid in grids:
         layout = find_layout(grid, catalogue)
+        if layout is None:
+            grid = grid.transpose()
+            layout = find_layout(grid, catalogue)
         if layout is None:
             continue
         found = True
@@ -98,11 +108,38 @@ def _read_tables(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...]
         readings.extend(sheet_readings)
         result.issues.extend(sheet_issues)
     if not found:
-        result.issues.append(FileIssue(
-            "error", "no_table",
-            "没有找到指标表格（需要有“指标名称”列和年度列，如“2021年”）；"
-            "请使用下发的填报表填写后重新提交。"))
+        if not quiet:
+            result.issues.append(FileIssue(
+                "error", "no_table",
+                "没有找到指标表格（需要有“指标名称”列和年度列，如“2021年”）；"
+                "请使用下发的填报表填写后重新提交。"))
         return None
+    return readings
+
+
+def _hidden_names(grids: list[Grid]) -> str:
+    return "、".join(f"“{g.name}”" for g in grids if not g.visible)
+
+
+def _note_hidden(grids: list[Grid], result: ReadResult) -> None:
+    """Hidden sheets (old versions, lookups) are not data when a visible sheet is."""
+    if any(not g.visible for g in grids):
+        result.issues.append(FileIssue(
+            "info", "hidden_sheet_skipped",
+            f"隐藏的工作表{_hidden_names(grids)}未读取，只采用可见工作表中的数据。"))
+
+
+def _read_hidden(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...],
+                 result: ReadResult) -> list[Reading] | None:
+    """Only when no visible sheet holds indicators are hidden sheets read, and said so."""
+    hidden = [g for g in grids if not g.visible]
+    readings = _read_tables(hidden, catalogue, years, result, quiet=True) if hidden else None
+    if readings is None:
+        return _read_tables([], catalogue, years, result)
+    result.issues.append(FileIssue(
+        "warning", "hidden_sheet_read",
+        f"可见的工作表中没有指标表格，数据取自隐藏的工作表{_hidden_names(grids)}；"
+        "请确认这是本次要报送的数据，并取消隐藏后重新保存。"))
     return readings
 
 
@@ -123,7 +160,17 @@ def _infer_department(readings: list[Reading], registry: Registry,
     return department
 
 
+def _same_value(a: Reading, b: Reading) -> bool:
+    """`1,200` and `1200` are the same figure; two different figures are not."""
+    if a.value is not None or b.value is not None:
+        return a.value == b.value and a.status == b.status
+    return (a.status, a.raw_value) == (b.status, b.raw_value)
+
+
 def _check_ownership_and_duplicates(readings: list[Reading], result: ReadResult) -> None:
+    """One observation per indicator and year. A figure given twice the same way is noted;
+    given twice differently, neither copy can be trusted: the kept observation carries an
+    error citing both cells, so validation accepts neither."""
     seen: dict[tuple[str, int], Reading] = {}
     foreign: set[str] = set()
     for reading in readings:
@@ -138,15 +185,25 @@ def _check_ownership_and_duplicates(readings: list[Reading], result: ReadResult)
             continue
         key = (indicator.code, reading.year)
         first = seen.get(key)
-        if first is None or (first.value is None and first.raw_value == ""):
+        if first is None or first.status == ParseStatus.BLANK:
             seen[key] = reading
-        elif reading.raw_value not in ("", first.raw_value):
+        elif reading.status == ParseStatus.BLANK:
+            continue
+        elif _same_value(first, reading):
+            result.issues.append(FileIssue(
+                "info", "duplicate_identical",
+                f"「{indicator.name}」{reading.year}年在 {first.sheet}!{first.cell} 和 "
+                f"{reading.sheet}!{reading.cell} 各填了一次，数值相同，按一次计入。",
+                reading.sheet, reading.cell, indicator.code, reading.year, reading.raw_value))
+        else:
+            both = (f"{first.sheet}!{first.cell}", f"{reading.sheet}!{reading.cell}")
             result.issues.append(FileIssue(
                 "error", "duplicate_value",
-                f"「{indicator.name}」{reading.year}年填报了两次（{first.sheet}!{first.cell} 为"
-                f"“{first.raw_value}”，{reading.sheet}!{reading.cell} 为“{reading.raw_value}”），"
-                f"已采用前者；请删除重复的行。",
-                reading.sheet, reading.cell, indicator.code, reading.year, reading.raw_value))
+                f"「{indicator.name}」{reading.year}年填报了两个不同的数值（{both[0]} 为"
+                f"“{first.raw_value}”，{both[1]} 为“{reading.raw_value}”），两个都暂不采用；"
+                "请删除重复的行，只保留正确的数值后重新报送。",
+                first.sheet, first.cell, indicator.code, reading.year, first.raw_value,
+                cells=both))
     result.observations = [
         Observation(result.department, r.indicator.code, r.year, r.value, r.raw_value, r.status,
                     r.note, result.file_sha256, r.sheet, r.cell)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from schemas.catalogue import Catalogue, Indicator
 from schemas.describe import format_number
 from schemas.names import fold, normalise_name, split_unit
+from schemas.observation import FileIssue, ParseStatus
 from transforms.grid import Grid
 from transforms.layout import Layout, parse_year
-from transforms.model import FileIssue, ParseStatus
-from transforms.values import ParsedValue, parse_value, raw_text
+from transforms.values import ParsedValue, is_date, parse_value, raw_text
 
 _TOTAL_ROW = re.compile(r"^(?:合计|小计|总计|共计|累计)")
 # Matched on the folded label, before punctuation is dropped: `注：` is a note, `注册…` is not.
@@ -61,6 +61,7 @@ def read_table(grid: Grid, layout: Layout, catalogue: Catalogue,
             issues.append(unit_issue)
         note = _text(grid.value(r, layout.note_col)) if layout.note_col is not None else ""
         converted: list[tuple[str, str]] = []  # (cell, unit) read in a row or column unit
+        fractions: list[str] = []  # percent-formatted cells holding 0.922 for 92.2%
         for column, year in _cells(grid, r, layout):
             if year is None or year not in years:
                 if year is not None:
@@ -73,12 +74,16 @@ def read_table(grid: Grid, layout: Layout, catalogue: Catalogue,
             reading, note_issue = _reading(grid, r, column, indicator, year, unit, note,
                                            catalogue)
             readings.append(reading)
-            if note_issue:
+            if note_issue and note_issue.rule == "percent_fraction":
+                fractions.append(reading.cell)
+            elif note_issue:
                 issues.append(note_issue)
             elif unit and unit != indicator.unit and reading.value is not None:
                 converted.append((reading.cell, unit))
         if converted:
             issues.append(_row_conversion_note(converted, indicator, catalogue, grid.name))
+        if fractions:
+            issues.append(_row_fraction_note(fractions, indicator, grid.name))
     return readings, issues
 
 
@@ -138,13 +143,24 @@ def _reading(grid: Grid, r: int, column: int, indicator: Indicator, year: int,
             "error", "formula_not_calculated",
             f"公式未计算，请在 Excel/WPS 中打开后保存（公式“{formula}”没有计算结果）。",
             grid.name, cell, indicator.code, year, formula)
-    parsed = parse_value(grid.value(r, column), catalogue.units)
+    typed = grid.value(r, column)
+    if is_date(typed):
+        shown = raw_text(typed)
+        return Reading(indicator, year, None, shown, ParseStatus.UNPARSED, note, grid.name,
+                       cell), FileIssue(
+            "error", "date_not_number",
+            f"「{indicator.name}」{year}年的单元格显示为日期“{shown}”，不是数字（在 Excel/WPS 中"
+            f"输入“3-5”“3/5”这类内容会被自动当成日期）；请把该单元格格式改为“常规”或“数值”，"
+            f"重新填写数字（单位：{indicator.unit}）。",
+            grid.name, cell, indicator.code, year, shown)
+    parsed = parse_value(typed, catalogue.units)
     if parsed.number is None:
         return Reading(indicator, year, None, parsed.raw, parsed.status, note, grid.name,
                        cell), None
     number = parsed.number
-    if (indicator.kind == "percent" and cell in grid.facts.percent_cells
-            and parsed.unit is None):
+    fraction = (indicator.kind == "percent" and cell in grid.facts.percent_cells
+                and parsed.unit is None and isinstance(typed, int | float))
+    if fraction:
         number *= 100  # Excel shows 98.6% but stores 0.986
     if parsed.unit is None and parsed.multiplier != 1:
         # `1.2万` counts base units (人次, 元): 12,000, whatever the row's unit.
@@ -158,6 +174,8 @@ def _reading(grid: Grid, r: int, column: int, indicator: Indicator, year: int,
     other_quantity = catalogue.units[unit].base != catalogue.base_unit(indicator)
     if (typed_unit and unit != indicator.unit) or other_quantity:
         issue = _conversion_note(parsed, unit, value, indicator, catalogue, grid.name, cell, year)
+    elif fraction:
+        issue = FileIssue("info", "percent_fraction", "", grid.name, cell, indicator.code, year)
     return Reading(indicator, year, value, parsed.raw, parsed.status, note, grid.name,
                    cell), issue
 
@@ -170,6 +188,14 @@ def _row_conversion_note(converted: list[tuple[str, str]], indicator: Indicator,
     return FileIssue("info", "unit_converted",
                      f"「{indicator.name}」按“{units}”填报（{cells} 共 {len(converted)} 个数值），"
                      f"已换算为“{indicator.unit}”。", sheet, converted[0][0], indicator.code)
+
+
+def _row_fraction_note(cells: list[str], indicator: Indicator, sheet: str) -> FileIssue:
+    span = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
+    return FileIssue("info", "percent_fraction",
+                     f"「{indicator.name}」{span} 设置了百分比格式（单元格存 0.922、显示 92.2%），"
+                     f"已按显示的百分数读取（共 {len(cells)} 个数值）。", sheet, cells[0],
+                     indicator.code)
 
 
 def _conversion_note(parsed: ParsedValue, unit: str, value: float, indicator: Indicator,

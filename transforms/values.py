@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from schemas.names import nfkc
-from transforms.model import ParseStatus
+from schemas.observation import ParseStatus
 
 NOT_APPLICABLE = frozenset({
     "—", "——", "―", "-", "--", "─", "/", "\\", "无", "不适用", "不涉及", "n/a", "na", "×", "x",
@@ -35,14 +35,24 @@ class ParsedValue:
 
 
 def raw_text(value: object) -> str:
-    """How a cell looked to the person who typed it, for messages and provenance."""
+    """How a cell looked to the person who typed it, for messages and provenance: a date
+    as Chinese Excel shows it (`2024/3/5`), never a serial number or ISO timestamp."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() != dt.time():
+        return f"{value.year}/{value.month}/{value.day} {value:%H:%M}"
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
+        return f"{value.year}/{value.month}/{value.day}"
+    if isinstance(value, dt.time):
+        return f"{value:%H:%M}"
     return str(value).strip()
+
+
+def is_date(value: object) -> bool:
+    """A cell Excel stores as a date or time: `3-5` typed into a number cell becomes one."""
+    return isinstance(value, dt.date | dt.time | dt.timedelta)
 
 
 def parse_value(value: object, units: Iterable[str]) -> ParsedValue:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.issue import Issue as IssueRecord
+from schemas.observation import ParseStatus, ReadResult
 from schemas.validate import Assessment
-from transforms.model import ParseStatus, ReadResult
 from warehouse.models import AcceptedValue, File, Issue, Observation, Submission, utcnow
 from warehouse.upsert import upsert
 

@@ -79,7 +79,7 @@ def test_indicator_of_another_department_is_not_taken(tmp_path):
     assert issue.rule == "indicator_not_owned" and issue.cell == "B4"
 
 
-def test_duplicate_rows_keep_the_first_and_say_so(tmp_path):
+def test_conflicting_duplicate_rows_are_an_error_citing_both_cells(tmp_path):
     path = _sheet(tmp_path / "e.xlsx", [
         ["填报单位：市残联"],
         ["指标名称", "2025年"],
@@ -88,9 +88,23 @@ def test_duplicate_rows_keep_the_first_and_say_so(tmp_path):
     ])
     result = read_file(path)
     [observation] = result.observations
-    assert observation.value == 3 and observation.cell == "B3"
+    assert observation.cell == "B3"
     [issue] = result.issues
-    assert (issue.rule, issue.cell, issue.severity) == ("duplicate_value", "B4", "error")
+    assert (issue.rule, issue.severity) == ("duplicate_value", "error")
+    assert issue.places == ("Sheet1!B3", "Sheet1!B4")
+    assert "两个都暂不采用" in issue.message_zh
+
+
+def test_identical_duplicate_rows_are_only_noted(tmp_path):
+    path = _sheet(tmp_path / "e2.xlsx", [
+        ["填报单位：市残联"],
+        ["指标名称", "2025年"],
+        ["残疾儿童手术救助人数", 3],
+        ["手术救助人数", "3"],
+    ])
+    result = read_file(path)
+    assert [o.value for o in result.observations] == [3]
+    assert [(i.rule, i.severity) for i in result.issues] == [("duplicate_identical", "info")]
 
 
 def test_years_outside_the_round_are_ignored_with_a_note(tmp_path):

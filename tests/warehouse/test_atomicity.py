@@ -17,7 +17,7 @@ BIG_LOAD = textwrap.dedent("""
     import datetime as dt, sys
     from pathlib import Path
     from schemas.validate import Assessment
-    from transforms.model import Observation, ParseStatus, ReadResult
+    from schemas.observation import Observation, ParseStatus, ReadResult
     from warehouse.load import IncomingFile, load_submission
     from warehouse.store import Warehouse
 

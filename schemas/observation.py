@@ -1,4 +1,7 @@
-"""What the reader produces."""
+"""The observation record: what the reader produces and validation and loading consume.
+
+It sits in schemas/ so that every layer above (transforms, validation, warehouse) points
+down to it; nothing here imports a stage."""
 
 from __future__ import annotations
 
@@ -43,6 +46,14 @@ class FileIssue:
     indicator_code: str = ""
     year: int | None = None
     raw_value: str = ""
+    # Every cell the issue is about, when it is more than its own (`Sheet1!E7`, …).
+    cells: tuple[str, ...] = ()
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        if self.cells:
+            return self.cells
+        return (f"{self.sheet}!{self.cell}",) if self.cell else ()
 
 
 @dataclass(slots=True)
