@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 from schemas.catalogue import AtLeast, Catalogue, Indicator, PartsWithinTotal, RateMatches
 
 AGGREGATION_ZH = {"sum": "五年合计", "latest": "取最近一年"}
 
 
 def format_number(value: float) -> str:
-    """`1320` -> `1,320`; `3.50` -> `3.5`."""
+    """`1320` -> `1,320`; `3.50` -> `3.5`; an absurd magnitude in scientific notation."""
+    if not math.isfinite(value):
+        return "（无法表示的数值）"
+    if value != 0 and not 1e-4 <= abs(value) < 1e15:
+        return f"{value:.4g}"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.4f}".rstrip("0").rstrip(".")

@@ -3,6 +3,8 @@ expected and how to fix it. Every sentence a department reads is written here.""
 
 from __future__ import annotations
 
+import math
+
 from schemas.catalogue import AtLeast, Catalogue, Indicator, PartsWithinTotal, RateMatches, Relation
 from schemas.describe import format_number, format_quantity
 
@@ -20,6 +22,10 @@ TEMPLATES = {
     "missing_value": "{place}「{name}」{year}年未填报；请补填，确实不适用的请填“—”。",
     "yoy_jump": "{place}「{name}」{year}年填报 {value}，是上年 {previous} 的 {ratio}，变化异常"
                 "（常见原因是“万人次”与“人次”等单位填错）；请核对，如数据属实请在备注中说明原因。",
+    "yoy_to_zero": "{place}「{name}」{year}年填报 0，上年为 {previous}；如该项工作当年确实停止或"
+                   "没有发生，请在备注中说明原因，否则请核对。",
+    "unit_slip": "{place}「{name}」{year}年填报 {value}，约为其他年份（{neighbours}）的 {ratio}，"
+                 "{guess}请核对后改正。",
     "parts_within_total": "{place}{parts}{year}年{verb} {parts_value}，超过同年「{total_name}」"
                           "{total_value}；请核对两项数据。",
     "at_least": "{place}「{larger_name}」{year}年填报 {larger_value}，少于「{smaller_name}」"
@@ -46,13 +52,45 @@ def value_message(rule: str, indicator: Indicator, catalogue: Catalogue, *, plac
 
 def jump_message(indicator: Indicator, catalogue: Catalogue, *, place: str, year: int,
                  value: float, previous: float) -> str:
-    ratio = value / previous
-    ratio_text = (f"{format_number(round(ratio, 1))} 倍" if ratio >= 1
-                  else f"1/{format_number(round(1 / ratio))}")
+    if value == 0:
+        return TEMPLATES["yoy_to_zero"].format(
+            place=place, name=indicator.name, year=year,
+            previous=format_quantity(previous, indicator, catalogue))
     return TEMPLATES["yoy_jump"].format(
         place=place, name=indicator.name, year=year,
         value=format_quantity(value, indicator, catalogue),
-        previous=format_quantity(previous, indicator, catalogue), ratio=ratio_text)
+        previous=format_quantity(previous, indicator, catalogue),
+        ratio=_ratio_text(value / previous))
+
+
+def _ratio_text(ratio: float) -> str:
+    """`12.5 倍` or `1/12`; never a division by zero or an infinite count."""
+    if not math.isfinite(ratio) or ratio >= 1e6:
+        return "100 万倍以上"
+    if ratio >= 1:
+        return f"{format_number(round(ratio, 1))} 倍"
+    if ratio <= 1e-6:
+        return "不到百万分之一"
+    return f"1/{format_number(round(1 / ratio))}"
+
+
+def slip_message(indicator: Indicator, catalogue: Catalogue, *, place: str, year: int,
+                 value: float, neighbours: float, factor: float) -> str:
+    """A value 10,000× off its other years: say which unit it was likely typed in and
+    what it would be in the right one (`疑似按“人”填报，应为 5.24 万人？`)."""
+    corrected = format_quantity(value / factor, indicator, catalogue)
+    base = catalogue.base_unit(indicator)
+    if factor > 1 and catalogue.factor(indicator) == factor:
+        guess = f"疑似按“{base}”填报，应为 {corrected}？"
+    elif factor < 1 and indicator.unit == base:
+        guess = f"疑似按“万{base}”填报，应为 {corrected}？"
+    else:
+        guess = f"疑似单位或位数填错，应为 {corrected}？"
+    return TEMPLATES["unit_slip"].format(
+        place=place, name=indicator.name, year=year,
+        value=format_quantity(value, indicator, catalogue),
+        neighbours="约 " + format_quantity(neighbours, indicator, catalogue),
+        ratio=_ratio_text(value / neighbours), guess=guess)
 
 
 def relation_message(relation: Relation, catalogue: Catalogue, *, place: str, year: int,

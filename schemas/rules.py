@@ -38,7 +38,12 @@ RULE_SEVERITY = {
     "approximate": "warning",
     "missing_value": "warning",
     "yoy_jump": "warning",
+    "unit_slip": "error",
 }
+# A value about 10,000 times (or 1/10,000 of) its neighbouring years: typed in 人 into a
+# 万人 column, or the reverse. Half a decade either side of 10^4.
+UNIT_SLIP_FACTOR = 10_000.0
+_SLIP_LOW, _SLIP_HIGH = 10 ** 3.5, 10 ** 4.5
 CELL_FLAGS = ("unparsed", "approximate", "missing_value")
 
 
@@ -48,6 +53,7 @@ class Schemas:
     values: pa.DataFrameSchema
     relations: pa.DataFrameSchema
     jumps: pa.DataFrameSchema
+    slips: pa.DataFrameSchema
 
 
 def _not_flagged(name: str) -> pa.Check:
@@ -77,6 +83,16 @@ def _value_checks(indicator: Indicator, catalogue: Catalogue) -> list[pa.Check]:
 def _jump_check(ratio: float) -> pa.Check:
     """A year-over-year factor of `ratio` or more, up or down, is flagged."""
     return pa.Check(lambda s: (s < ratio) & (s > 1 / ratio), name="yoy_jump")
+
+
+def _slip_check() -> pa.Check:
+    """Each value divided by the median of its other years: about 10^4 or 10^-4 fails."""
+    def holds(s: pd.Series) -> pd.Series:
+        up = (s >= _SLIP_LOW) & (s <= _SLIP_HIGH)
+        down = (s <= 1 / _SLIP_LOW) & (s >= 1 / _SLIP_HIGH)
+        return ~(up | down)
+
+    return pa.Check(holds, name="unit_slip")
 
 
 def _relation_check(relation: Relation, tolerance: float) -> pa.Check:
@@ -120,7 +136,12 @@ def build_schemas(catalogue: Catalogue) -> Schemas:
          for i in catalogue.indicators},
         name="jumps",
     )
-    return Schemas(cells, values, relations, jumps)
+    slips = pa.DataFrameSchema(
+        {i.code: pa.Column(float, _slip_check(), nullable=True, required=True)
+         for i in catalogue.indicators if i.unit != "%"},
+        name="slips",
+    )
+    return Schemas(cells, values, relations, jumps, slips)
 
 
 @lru_cache(maxsize=1)

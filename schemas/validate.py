@@ -8,6 +8,7 @@ overhead is paid three times per run, not per file.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,10 +18,16 @@ import pandera.pandas as pa
 
 from schemas.catalogue import Catalogue, PartsWithinTotal, Relation, get_catalogue
 from schemas.issue import Issue
-from schemas.messages import jump_message, place_text, relation_message, value_message
+from schemas.messages import (
+    jump_message,
+    place_text,
+    relation_message,
+    slip_message,
+    value_message,
+)
 from schemas.observation import Observation, ParseStatus, ReadResult
 from schemas.round import get_round
-from schemas.rules import CELL_FLAGS, RULE_SEVERITY, Schemas, get_schemas
+from schemas.rules import CELL_FLAGS, RULE_SEVERITY, UNIT_SLIP_FACTOR, Schemas, get_schemas
 
 # (department, indicator code, year) -> accepted base value, or None for 不适用.
 PriorValues = Mapping[tuple[str, str, int], float | None]
@@ -143,6 +150,38 @@ class _Run:
             names=["sub", "year"])
         return same_file.reindex(wide.index).fillna(self._prior_frame(wide, 1))
 
+    def _neighbour_frame(self, wide: pd.DataFrame) -> pd.DataFrame:
+        """For each value, the median of the same indicator's other years of the round:
+        this file's values laid over the department's accepted ones."""
+        subs = sorted(set(wide.index.get_level_values("sub")))
+        at_sub = {sub: n for n, sub in enumerate(subs)}
+        at_year = {year: n for n, year in enumerate(self.years)}
+        at_code = {code: n for n, code in enumerate(wide.columns)}
+        series = np.full((len(subs), len(self.years), len(wide.columns)), np.nan)
+        subs_of: dict[str | None, list[int]] = {}
+        for sub in subs:
+            subs_of.setdefault(self.submissions[sub].department, []).append(at_sub[sub])
+        for (department, code, year), value in self.prior.items():
+            if value is None or code not in at_code or year not in at_year:
+                continue
+            for n in subs_of.get(department, ()):
+                series[n, at_year[year], at_code[code]] = value
+        rows = [(at_sub[sub], at_year.get(year)) for sub, year in wide.index]
+        for row, (n, y) in enumerate(rows):
+            if y is not None:
+                filled = ~np.isnan(wide.values[row])
+                series[n, y, filled] = wide.values[row][filled]
+        series[series <= 0] = np.nan
+        medians = np.full(series.shape, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an indicator with no neighbours
+            for y in range(len(self.years)):
+                medians[:, y, :] = np.nanmedian(np.delete(series, y, axis=1), axis=1)
+        neighbour = np.array([medians[n, y] if y is not None else
+                              np.full(len(wide.columns), np.nan) for n, y in rows])
+        return pd.DataFrame(neighbour.reshape(wide.shape), index=wide.index,
+                            columns=wide.columns)
+
     # ── failures -> issues ──────────────────────────────────────────────────
     def result(self) -> ValidationResult:
         self._pass_through_reader_issues()
@@ -151,7 +190,8 @@ class _Run:
             wide = self._value_frame()
             self._value_issues(wide)
             self._relation_issues(wide)
-            self._jump_issues(wide)
+            slipped = self._slip_issues(wide)
+            self._jump_issues(wide.mask(slipped))
         return ValidationResult(self.issues, self._assessments())
 
     def _issue(self, row: int, rule: str, message: str, *, severity: str | None = None,
@@ -242,6 +282,28 @@ class _Run:
             and set(other.parts) < set(relation.parts) and (other.id, index) in failed
             for other in self.catalogue.relations
         )
+
+    def _slip_issues(self, wide: pd.DataFrame) -> pd.DataFrame:
+        """Values about 10,000× (or 1/10,000 of) their other years: a unit slip. Returns
+        where they are, so the year next to a slip is not itself called a jump."""
+        neighbours = self._neighbour_frame(wide)
+        codes = [c for c in self.schemas.slips.columns if c in wide.columns]
+        ratios = (wide[codes] / neighbours[codes]).reindex(columns=wide.columns)
+        failures = _failures(self.schemas.slips, ratios[codes])
+        slipped = pd.DataFrame(False, index=wide.index, columns=wide.columns)
+        for code, position in zip(failures["column"], failures["index"], strict=True):
+            index = wide.index[position]
+            sub, year = index
+            slipped.at[index, code] = True
+            row = self.row_of[(sub, code, year)]
+            ratio = ratios.at[index, code]
+            factor = UNIT_SLIP_FACTOR if ratio > 1 else 1 / UNIT_SLIP_FACTOR
+            message = slip_message(self.catalogue.indicator(code), self.catalogue,
+                                   place=self._place([row]), year=year,
+                                   value=wide.at[index, code],
+                                   neighbours=neighbours.at[index, code], factor=factor)
+            self.issues.append(self._issue(row, "unit_slip", message))
+        return slipped
 
     def _jump_issues(self, wide: pd.DataFrame) -> None:
         previous = self._previous_frame(wide)

@@ -123,6 +123,8 @@ def find_layout(grid: Grid, catalogue: Catalogue) -> Layout | None:
         layout.name_col = _name_column(grid, layout, merged, taken, catalogue)
         if layout.name_col < 0:
             continue
+        if layout.unit_col is None:
+            layout.unit_col = _unit_column(grid, layout, taken | {layout.name_col}, units)
         if layout.sheet_year is not None and layout.value_col is None:
             layout.value_col = _first_free_column(merged, taken | {layout.name_col},
                                                   after=layout.name_col)
@@ -162,6 +164,21 @@ def _name_column(grid: Grid, layout: Layout, labels: list[str | None], taken: se
     if "name" in labels:
         return labels.index("name")
     return layout.code_col if layout.code_col is not None else -1
+
+
+def _unit_column(grid: Grid, layout: Layout, taken: set[int | None],
+                 units: set[str]) -> int | None:
+    """An unlabelled column that holds units (`人`, `万人次`) — in a transposed table the
+    unit row under the indicator names has no header of its own."""
+    first, last = layout.header_row + 1, min(grid.height, layout.header_row + MATCH_SAMPLE_ROWS)
+    for c in range(grid.width):
+        if c in taken:
+            continue
+        texts = [fold(str(v)).replace(" ", "") for r in range(first, last)
+                 if (v := grid.value(r, c)) not in (None, "")]
+        if len(texts) >= 2 and sum(t in units for t in texts) >= 0.8 * len(texts):
+            return c
+    return None
 
 
 def _first_free_column(labels: list[str | None], taken: set[int | None], after: int) -> int | None:

@@ -237,3 +237,43 @@ def test_uncalculated_formula_is_one_error_and_text_starting_with_equals_is_unpa
     workbook.save(tmp_path / "text.xlsx")
     [issue] = validate([read_file(tmp_path / "text.xlsx")]).issues
     assert (issue.rule, issue.raw_value) == ("unparsed", "=1+1")
+
+
+def test_zero_after_a_non_zero_year_is_a_warning_not_a_crash(edu_template, tmp_path):
+    path = _edit(edu_template, {"G11": 0, "H11": "0", "J11": "2023年起暂停招聘"},
+                 tmp_path / "zero.xlsx")
+    result, issues = _issues(path)
+    [issue] = [i for i in issues if i.rule == "yoy_jump"]
+    assert (issue.cell, issue.year, issue.severity) == ("G11", 2023, "warning")
+    assert "2023年填报 0，上年为" in issue.message_zh and issue.explained
+    # 2024 follows a zero: no ratio to speak of, and nothing else breaks.
+    assert not [i for i in issues if i.cell in ("H11", "I11")]
+    assert next(a for a in result.assessments if a.observation.cell == "G11").accepted
+
+
+def test_a_value_typed_in_persons_into_a_ten_thousand_column_is_an_error_with_the_fix(
+        corpus, tmp_path, figures):
+    volunteers = {year: figures[("league.volunteers.registered", year)]
+                  for year in range(2021, 2026)}
+    slipped = round(volunteers[2023] * 10_000)
+    sample = corpus.filled_template("youth_league", "slip.xlsx", typed={
+        ("league.volunteers.registered", 2023): slipped})
+    result = validate([read_file(sample.path)])
+    slips = [i for i in result.issues if i.indicator_code == "league.volunteers.registered"]
+    [issue] = slips  # neither the slip's neighbour 2024 nor anything else is flagged
+    assert (issue.rule, issue.severity, issue.year) == ("unit_slip", "error", 2023)
+    corrected = f"{volunteers[2023]:g}"
+    assert f"疑似按“人”填报，应为 {corrected} 万人？" in issue.message_zh
+    verdicts = {a.observation.year: a.accepted for a in result.assessments
+                if a.observation.indicator_code == "league.volunteers.registered"}
+    assert verdicts == {2021: True, 2022: True, 2023: False, 2024: True, 2025: True}
+
+
+def test_a_value_typed_in_ten_thousands_into_a_persons_column_is_caught_too(
+        edu_template, tmp_path, figures):
+    recruited = figures[("edu.teachers.recruited", 2023)]
+    path = _edit(edu_template, {"G11": recruited / 10_000}, tmp_path / "down.xlsx")
+    _, issues = _issues(path)
+    [issue] = [i for i in issues if i.cell == "G11" and i.rule != "not_integer"]
+    assert issue.rule == "unit_slip"
+    assert f"疑似按“万人”填报，应为 {int(recruited):,} 人？" in issue.message_zh
