@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_uncompressed_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
     max_sheet_cells: int = Field(default=2_000_000, gt=0)
+    # Workbooks are parsed in child processes, each capped in address space and time, so
+    # a parser that aborts, hangs or allocates without end costs one file. The defaults
+    # fit a 2-core office PC with 4 GiB of memory.
+    reader_workers: int = Field(default=2, gt=0, le=64)
+    reader_memory_mb: int = Field(default=1024, ge=256)
+    reader_timeout_seconds: float = Field(default=60, gt=0)
     # Files read and validated together; bounds memory whatever the inbox holds.
     batch_size: int = Field(default=200, gt=0)
     # How long a run waits for another run to finish before giving up.

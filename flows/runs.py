@@ -46,7 +46,7 @@ def _load_inbox_files(warehouse: Warehouse, settings: Settings, files: list[Inbo
                       years: tuple[int, ...] | None = None) -> RunSummary:
     with (warehouse.exclusive(wait_seconds=settings.lock_wait_seconds),
           warehouse.recording(trigger) as run_id):
-        arrivals, seen = find_new_files(warehouse, files, settings)
+        arrivals, seen = find_new_files(warehouse, files, settings, run_id)
         report = load_submissions(warehouse, arrivals, run_id, settings, department, years)
         return _finish(warehouse, settings, run_id, trigger, seen, report)
 

@@ -26,9 +26,9 @@ TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 @task(name="find_new_files", **TASK)
-def find_new_files(warehouse: Warehouse, files: list[InboxFile],
-                   settings: Settings) -> tuple[list[Arrival], int]:
-    return new_arrivals(warehouse, files, settings)
+def find_new_files(warehouse: Warehouse, files: list[InboxFile], settings: Settings,
+                   run_id: int) -> tuple[list[Arrival], int]:
+    return new_arrivals(warehouse, files, settings, run_id)
 
 
 @task(name="load_submissions", **TASK)

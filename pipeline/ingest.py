@@ -1,26 +1,49 @@
-"""Pick up new or re-dropped files, read and validate them in batches, and load each into
-the warehouse in its own transaction, oldest first."""
+"""Pick up new or re-dropped files, read them in isolated worker processes, validate them
+in batches, and load each into the warehouse in its own transaction, oldest first.
+
+A fault in one file costs that file: an exception of ours while reading, validating or
+loading it becomes an `internal_error` record for the office (the traceback goes to the
+log), its transaction rolls back, the others go on, and the next run retries it. Only a
+warehouse that cannot be reached stops the run.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from config import Settings
 from schemas.issue import Issue as IssueRecord
-from schemas.validate import validate
-from transforms import ReadResult, read_file
-from transforms.inbox import InboxFile
+from schemas.observation import ReadResult
+from schemas.validate import ValidationResult, validate
+from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
+from transforms.sandbox import ReaderPool, ReadFailure, ReadJob
 from warehouse.archive import archive_bytes
-from warehouse.load import IncomingFile, LoadOutcome, load_submission
+from warehouse.load import IncomingFile, LoadOutcome, department_key, load_submission
 from warehouse.models import File, Submission, as_utc
+from warehouse.problems import record_problem, resolve_inbox_problems_except, resolve_problems
 from warehouse.store import Warehouse
+
+log = logging.getLogger(__name__)
+INTERNAL_ERROR_ZH = ("处理这个文件时程序内部出错（不是报送单位的问题），已跳过，"
+                     "下次运行会自动重试；如反复出现，请把日志发给技术支持。")
+
+
+@dataclass(frozen=True, slots=True)
+class FileFailure:
+    """A file skipped because of a defect of ours, for the run summary."""
+
+    display_name: str
+    stage: str  # read / validate / load
 
 
 @dataclass(slots=True)
@@ -29,6 +52,7 @@ class IngestReport:
     files_new: int = 0
     outcomes: list[tuple[str, LoadOutcome]] = field(default_factory=list)
     issues: list[IssueRecord] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -42,21 +66,32 @@ class Arrival:
 
 
 def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
-                 settings: Settings) -> tuple[list[Arrival], int]:
+                 settings: Settings, run_id: int | None = None) -> tuple[list[Arrival], int]:
     """Files whose bytes are new, or were dropped again after they were last loaded.
 
     An unchanged file costs a stat and a hash. The bytes of every arrival are archived
-    before anything else is done with them.
+    before anything else is done with them. Links and special files are recorded for the
+    office and never opened.
     """
     with warehouse.begin() as session:
         last_loaded = dict(session.execute(
             select(File.sha256, func.max(Submission.received_at))
             .join(Submission, Submission.file_id == File.id).group_by(File.sha256)).all())
-    arrivals, seen = [], 0
+    arrivals, seen, refused = [], 0, []
     for source in files:
         seen += 1
-        received = dt.datetime.fromtimestamp(source.path.stat().st_mtime, dt.UTC)
-        data = source.path.read_bytes()
+        if source.refusal is not None:
+            refused.append(source)
+            continue
+        try:
+            received = dt.datetime.fromtimestamp(source.path.lstat().st_mtime, dt.UTC)
+            data = read_regular_file(source.path)
+        except FileNotFoundError:
+            continue  # removed between listing and reading: nothing arrived
+        except NotARegularFile:
+            refused.append(dataclasses.replace(
+                source, refusal=NotARegularFile.__doc__, refusal_kind="not_regular_file"))
+            continue
         sha = hashlib.sha256(data).hexdigest()
         loaded = last_loaded.get(sha)
         if loaded is not None and received <= as_utc(loaded):
@@ -64,14 +99,21 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
         archived = archive_bytes(settings.archive_dir, sha, source.path.name, data)
         arrivals.append(Arrival(IncomingFile(sha, source.path.name, source.folder, len(data),
                                              received, archived), source.display_name))
+    _record_refusals(warehouse, refused, run_id)
     # "Newer" is received later: file time first, then the order we found them in.
     arrivals.sort(key=lambda a: a.incoming.received_at)
     return arrivals, seen
 
 
-def _chunks(items: Sequence[Arrival], size: int) -> Iterator[Sequence[Arrival]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _record_refusals(warehouse: Warehouse, refused: list[InboxFile],
+                     run_id: int | None) -> None:
+    keys = [f"path:{item.display_name}" for item in refused]
+    with warehouse.begin() as session:
+        for key, item in zip(keys, refused, strict=True):
+            record_problem(session, key=key, kind=item.refusal_kind, stage="inbox",
+                           file_name=item.display_name, message_zh=item.refusal or "",
+                           run_id=run_id)
+        resolve_inbox_problems_except(session, keys)
 
 
 def _only_years(result: ReadResult, years: tuple[int, ...]) -> ReadResult:
@@ -81,9 +123,16 @@ def _only_years(result: ReadResult, years: tuple[int, ...]) -> ReadResult:
         issues=[i for i in result.issues if i.year is None or i.year in years])
 
 
-def _read(warehouse: Warehouse, incoming: IncomingFile, folder: str | None) -> ReadResult:
-    return read_file(incoming.archived_path, file_name=incoming.original_name, folder=folder,
-                     catalogue=warehouse.catalogue, registry=warehouse.registry)
+def _job(incoming: IncomingFile) -> ReadJob:
+    return ReadJob(incoming.archived_path, incoming.original_name, incoming.folder,
+                   incoming.sha256)
+
+
+def _pool(warehouse: Warehouse, settings: Settings) -> ReaderPool:
+    return ReaderPool(warehouse.catalogue, warehouse.registry, settings, warehouse.years)
+
+
+Pair = tuple[Arrival, ReadResult]
 
 
 def ingest(warehouse: Warehouse, arrivals: Sequence[Arrival], run_id: int | None,
@@ -91,18 +140,38 @@ def ingest(warehouse: Warehouse, arrivals: Sequence[Arrival], run_id: int | None
            years: tuple[int, ...] | None = None) -> IngestReport:
     """Load the arrivals (of one department only, and only some years, if asked).
 
-    Files are read and validated `settings.batch_size` at a time, so memory does not
-    grow with the number of files and pandera's overhead is paid once per batch.
+    Every file is read first (in parallel, isolated); then the files are validated
+    `settings.batch_size` at a time, a department's files always in the same batch so
+    that two files of one department contradicting each other are seen.
     """
     report = IngestReport(files_new=len(arrivals))
-    for chunk in _chunks(arrivals, settings.batch_size):
-        results = [_read(warehouse, a.incoming, a.incoming.folder) for a in chunk]
-        pairs = [(a, r) for a, r in zip(chunk, results, strict=True)
-                 if department is None or r.department == department]
-        if years:
-            pairs = [(a, _only_years(r, years)) for a, r in pairs]
-        _validate_and_load(warehouse, pairs, run_id, report, years)
+    pairs: list[Pair] = []
+    with _pool(warehouse, settings) as pool:
+        outcomes = dict(pool.read([_job(a.incoming) for a in arrivals]))
+    for position, arrival in enumerate(arrivals):
+        outcome = outcomes[position]
+        if isinstance(outcome, ReadFailure):
+            _failed(warehouse, report, arrival, "read", outcome.detail, run_id)
+        elif department is None or outcome.department == department:
+            pairs.append((arrival, _only_years(outcome, years) if years else outcome))
+    for batch in _batches(pairs, settings.batch_size):
+        _validate_and_load(warehouse, batch, run_id, report, years)
     return report
+
+
+def _batches(pairs: list[Pair], size: int) -> Iterator[list[Pair]]:
+    """Batches of about `size` files that never split a department, oldest first inside."""
+    by_department: dict[str, list[Pair]] = {}
+    for pair in pairs:
+        by_department.setdefault(department_key(pair[1]), []).append(pair)
+    batch: list[Pair] = []
+    for group in by_department.values():
+        if batch and len(batch) + len(group) > size:
+            yield sorted(batch, key=lambda p: p[0].incoming.received_at)
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield sorted(batch, key=lambda p: p[0].incoming.received_at)
 
 
 def reprocess_department(warehouse: Warehouse, department: str, run_id: int | None,
@@ -115,35 +184,85 @@ def reprocess_department(warehouse: Warehouse, department: str, run_id: int | No
             .where(Submission.department_code == department)
             .order_by(Submission.version)).all()
     report = IngestReport(files_new=len(versions))
-    for submission, file in versions:
-        incoming = IncomingFile(file.sha256, file.original_name, file.folder, file.size,
-                                submission.received_at, Path(file.archived_path))
-        result = _read(warehouse, incoming, file.folder)
-        _validate_and_load(warehouse, [(Arrival(incoming, file.original_name), result)],
-                           run_id, report, None, reprocess=submission)
+    incoming = [IncomingFile(file.sha256, file.original_name, file.folder, file.size,
+                             submission.received_at, Path(file.archived_path))
+                for submission, file in versions]
+    with _pool(warehouse, settings) as pool:
+        outcomes = dict(pool.read([_job(i) for i in incoming]))
+    for position, (submission, file) in enumerate(versions):
+        arrival, outcome = Arrival(incoming[position], file.original_name), outcomes[position]
+        if isinstance(outcome, ReadFailure):
+            _failed(warehouse, report, arrival, "read", outcome.detail, run_id)
+            continue
+        _validate_and_load(warehouse, [(arrival, outcome)], run_id, report, None,
+                           reprocess=submission)
     return report
 
 
-def _validate_and_load(warehouse: Warehouse, pairs: list[tuple[Arrival, ReadResult]],
-                       run_id: int | None, report: IngestReport,
-                       years: tuple[int, ...] | None, reprocess: Submission | None = None
-                       ) -> None:
-    results = [r for _, r in pairs]
-    departments = sorted({r.department for r in results if r.department})
-    validation = validate(results, warehouse.prior_values(departments),
-                          catalogue=warehouse.catalogue, years=years)
-    assessments: dict[str, list] = {}
-    for assessment in validation.assessments:
-        assessments.setdefault(assessment.observation.file_sha256, []).append(assessment)
-    issues: dict[str, list[IssueRecord]] = {}
-    for issue in validation.issues:
-        issues.setdefault(issue.file_sha256, []).append(issue)
-    for arrival, result in pairs:
-        sha = result.file_sha256
-        with warehouse.begin() as session:
-            outcome = load_submission(session, arrival.incoming, result,
-                                      assessments.get(sha, []), issues.get(sha, []), run_id,
-                                      reprocess=reprocess)
-        report.outcomes.append((arrival.display_name, outcome))
-        if outcome.changed:
-            report.issues.extend(issues.get(sha, []))
+def _is_warehouse_down(error: BaseException) -> bool:
+    """A lost or refused database connection stops the run; any other error is the file's."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def _failed(warehouse: Warehouse, report: IngestReport, arrival: Arrival, stage: str,
+            detail: str, run_id: int | None) -> None:
+    incoming = arrival.incoming
+    log.error("文件 %s（sha256 %s）在%s阶段出错，已跳过：\n%s", arrival.display_name,
+              incoming.sha256, {"read": "读取", "validate": "校验", "load": "入库"}[stage], detail)
+    with warehouse.begin() as session:
+        record_problem(session, key=incoming.sha256, kind="internal_error", stage=stage,
+                       file_name=arrival.display_name, message_zh=INTERNAL_ERROR_ZH,
+                       detail=detail, run_id=run_id)
+    report.failures.append(FileFailure(arrival.display_name, stage))
+
+
+def _validated(warehouse: Warehouse, pairs: list[Pair], years: tuple[int, ...] | None,
+               run_id: int | None, report: IngestReport
+               ) -> list[tuple[list[Pair], ValidationResult]]:
+    """The batch validated at once; if that raises, file by file, so only the file that
+    breaks validation is skipped."""
+    def run(batch: list[Pair]) -> ValidationResult:
+        results = [r for _, r in batch]
+        departments = sorted({r.department for r in results if r.department})
+        return validate(results, warehouse.prior_values(departments),
+                        catalogue=warehouse.catalogue, years=years)
+
+    try:
+        return [(pairs, run(pairs))]
+    except Exception as error:
+        if _is_warehouse_down(error):
+            raise
+        if len(pairs) == 1:
+            _failed(warehouse, report, pairs[0][0], "validate", traceback.format_exc(), run_id)
+            return []
+    return [checked for pair in pairs
+            for checked in _validated(warehouse, [pair], years, run_id, report)]
+
+
+def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | None,
+                       report: IngestReport, years: tuple[int, ...] | None,
+                       reprocess: Submission | None = None) -> None:
+    for batch, validation in _validated(warehouse, pairs, years, run_id, report):
+        assessments: dict[str, list] = {}
+        for assessment in validation.assessments:
+            assessments.setdefault(assessment.observation.file_sha256, []).append(assessment)
+        issues: dict[str, list[IssueRecord]] = {}
+        for issue in validation.issues:
+            issues.setdefault(issue.file_sha256, []).append(issue)
+        for arrival, result in batch:
+            sha = result.file_sha256
+            try:
+                with warehouse.begin() as session:
+                    outcome = load_submission(session, arrival.incoming, result,
+                                              assessments.get(sha, []), issues.get(sha, []),
+                                              run_id, reprocess=reprocess)
+                    resolve_problems(session, [sha])
+            except Exception as error:
+                if _is_warehouse_down(error):
+                    raise
+                _failed(warehouse, report, arrival, "load", traceback.format_exc(), run_id)
+                continue
+            report.outcomes.append((arrival.display_name, outcome))
+            if outcome.changed:
+                report.issues.extend(issues.get(sha, []))

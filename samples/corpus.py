@@ -96,6 +96,24 @@ class CorpusWriter:
         workbook.save(path)
         return sample
 
+    # ── last year's figures left in a hidden first sheet ─────────────────────
+    def with_hidden_stale_sheet(self, sample: Sample, sheet_name: str = "旧版（勿用）",
+                                state: str = "hidden") -> Sample:
+        """The sample's workbook with a copy of its data sheet, holding other (stale)
+        figures, inserted first and hidden: the visible sheet is the one to read."""
+        workbook = openpyxl.load_workbook(sample.path)
+        stale = workbook.copy_worksheet(workbook[DATA_SHEET])
+        stale.title = sheet_name
+        for row in stale.iter_rows(min_row=FIRST_DATA_ROW):
+            for cell in row:
+                if isinstance(cell.value, int | float) and cell.column >= 5:
+                    cell.value = round(cell.value * 0.8) + 1
+        stale.sheet_state = state
+        workbook.move_sheet(stale, offset=-(len(workbook.sheetnames) - 1))
+        workbook.active = workbook.sheetnames.index(DATA_SHEET)
+        workbook.save(sample.path)
+        return sample
+
     # ── a retyped wide table: title, blank first column, 序号, two-row header ─
     def wide_messy(self, department: str, file_name: str) -> Sample:
         dept = self.registry.get(department)

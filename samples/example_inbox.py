@@ -19,9 +19,11 @@ from schemas.round import get_round
 # The mistakes, and what the pipeline is expected to say about them.
 MISTAKES = {
     "edu": "2024年随班就读人数超过残疾儿童总数（错误）",
-    "youth_league": "2023年志愿者人数按“人”填进了“万人”一栏（10倍以上跳变，提醒）；"
+    "youth_league": "2023年志愿者人数按“人”填进了“万人”一栏（疑似单位填错，错误，附更正值）；"
                     "2022年12355咨询人次写成“约3000”（约数，提醒）",
     "science": "2025年未填报（缺报，提醒）",
+    "org": "第一张工作表是隐藏的旧版数据（不读取，只读可见的“填报表”，说明）",
+    "culture_sports": "2023年入围全国单板滑雪集训名单人数为 0（上年非零，提醒可在备注说明）",
     "procuratorate": "法治学习按“人次”填报（自动换算，说明）；2023年批捕人数少于案件数（提醒）",
     "disabled": "2025年家庭医生签约率填成135（错误）；2022年康复救助经费写成“见附件”（错误）",
 }
@@ -34,6 +36,7 @@ def write_example_inbox(target: Path) -> list[Path]:
     figures[("edu.disabled_children.regular_school", 2024)] = total + 120
     figures[("procuratorate.crimes_against_minors.arrest_persons", 2023)] = \
         figures[("procuratorate.crimes_against_minors.arrest_cases", 2023)] - 2
+    figures[("sports.snowboard_national.shortlisted", 2023)] = 0  # nobody that year
     if target.exists():
         shutil.rmtree(target)
     writer = CorpusWriter(catalogue, registry, parameters, figures, target)
@@ -48,7 +51,7 @@ def write_example_inbox(target: Path) -> list[Path]:
         writer.csv_table("health", "卫健委青少年心理健康数据.csv", "gbk"),
         writer.filled_template("science", "科技局填报表.xlsx", typed={
             ("science.tech_envoys.dispatched", 2025): None}),
-        writer.filled_template("org", "市委组织部填报表.xlsx"),
+        writer.with_hidden_stale_sheet(writer.filled_template("org", "市委组织部填报表.xlsx")),
         writer.wide_messy("procuratorate", "检察院未成年人检察工作数据.xlsx"),
         writer.filled_template("disabled", "残联填报表.xlsx", typed={
             ("disabled.family_doctor.signing_rate", 2025): 135,

@@ -74,5 +74,5 @@ class ReadResult:
 UNREADABLE_RULES = frozenset({
     "file_empty", "file_too_large", "file_corrupt", "file_encrypted", "file_not_spreadsheet",
     "file_unsupported_format", "zip_bomb", "xml_entities", "sheet_too_large", "no_table",
-    "workbook_empty",
+    "workbook_empty", "file_unreadable",
 })

@@ -102,9 +102,13 @@ def _calamine_grids(data: bytes, container: Container) -> Iterator[Grid]:
         copy.write(data)
         copy.flush()
         workbook = python_calamine.CalamineWorkbook.from_path(copy.name)
-    hidden = {m.name for m in workbook.sheets_metadata
-              if m.visible != python_calamine.SheetVisibleEnum.Visible}
+    metadata = workbook.sheets_metadata
+    hidden = {m.name for m in metadata if m.visible != python_calamine.SheetVisibleEnum.Visible}
+    # Chart and dialog sheets hold no cells; calamine may fail on them.
+    worksheets = {m.name for m in metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet}
     for name in workbook.sheet_names:
+        if name not in worksheets:
+            continue
         sheet = workbook.get_sheet_by_name(name)
         top, left = sheet.start or (0, 0)
         rows = [[None if v == "" else v for v in row] for row in sheet.to_python()]

@@ -73,6 +73,12 @@ def read_file(
     return result
 
 
+def refused_result(file_name: str, sha256: str, folder: str | None, registry: Registry,
+                   issue: FileIssue) -> ReadResult:
+    """The result for a file that could not be read at all, for the given reason."""
+    return _refused(ReadResult(file_name, sha256), issue, folder, registry)
+
+
 def _refused(result: ReadResult, issue: FileIssue, folder: str | None,
              registry: Registry) -> ReadResult:
     """A file we cannot read still belongs to someone: the folder or file name may say

@@ -226,3 +226,26 @@ class Lock(Base):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FileProblem(Base):
+    """A file the run could not process through no fault of its sender (a defect of ours,
+    `internal_error`), or an inbox entry that is not a plain file (`not_regular_file`,
+    `outside_inbox`). The office hears of it; the department is not blamed or mailed.
+    Internal errors are retried by every run until the file loads."""
+
+    __tablename__ = "file_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The file's sha256, or `path:<path in the inbox>` for an entry that was never read.
+    key: Mapped[str] = mapped_column(String(600), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str] = mapped_column(String(20))  # inbox / read / validate / load
+    file_name: Mapped[str] = mapped_column(String(500))
+    message_zh: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")  # the traceback, for operators
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None]

@@ -29,12 +29,20 @@ def test_the_documented_mistakes_are_caught(shipped):
         ("edu", "regular_school_within_total"): 1,
         ("edu", "enrolment_rate_matches_counts"): 1,
         ("youth_league", "approximate"): 1,
-        ("youth_league", "yoy_jump"): 2,
+        ("youth_league", "unit_slip"): 1,
+        ("culture_sports", "yoy_jump"): 1,  # a zero after a non-zero year
         ("science", "missing_value"): 1,
         ("procuratorate", "arrest_persons_not_below_cases"): 1,
         ("disabled", "above_maximum"): 1,
         ("disabled", "unparsed"): 1,
     })
+
+
+def test_the_hidden_stale_sheet_is_skipped_and_said_so(shipped):
+    [org] = [r for r in shipped if r.department == "org"]
+    assert {o.sheet for o in org.observations} == {"填报表"}
+    [note] = [i for i in org.issues if i.rule == "hidden_sheet_skipped"]
+    assert note.severity == "info" and "旧版（勿用）" in note.message_zh
 
 
 def test_shipped_inbox_matches_the_generator(shipped, tmp_path):
