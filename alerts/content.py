@@ -89,7 +89,8 @@ def _text_table(rows: list[list[str]]) -> str:
 
 
 def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueLine],
-                changes: list[ChangeLine], resolved: list[str]) -> Mail:
+                changes: list[ChangeLine], resolved: list[str], *, annotated: bool = True
+                ) -> Mail:
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = len(issues) - errors
     counts = "，".join(x for x in (f"{errors}项错误" if errors else "",
@@ -105,7 +106,9 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
              "请核对，如确属实，在该行“备注”中写明原因即可。")
     how = (f"附件是贵单位报送的表格，问题单元格已标红（错误）或标黄（提醒）并附批注，"
            f"第一张工作表“问题清单”可直接点击跳转。请在附件中修改后保存，于 {ctx.deadline_zh} "
-           "前发回本邮箱或放入报送收件箱，系统会自动重新校验。")
+           "前发回本邮箱或放入报送收件箱，系统会自动重新校验。") if annotated else (
+           f"贵单位报送的文件无法打开，因此本邮件没有附上标注后的表格；请按上表说明处理后，"
+           f"于 {ctx.deadline_zh} 前重新发送填报表，系统会自动重新校验。")
     paragraphs, tables, text_parts = [escape(intro)], [], [intro, "", _text_table([header, *rows])]
     tables.append(_table(header, rows, [i.severity for i in ordered]))
     if changes or resolved:

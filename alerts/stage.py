@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,8 +33,10 @@ from config import Settings
 from schemas.completeness import missing_indicators
 from schemas.departments import Department, Registry
 from schemas.labels import LEDGER_ZH, SUBMISSION_STATUS_ZH
+from schemas.observation import UNREADABLE_RULES
 from schemas.round import Round, get_round
 from warehouse.alert_state import (
+    LatestVersion,
     activity_since,
     changes_between,
     last_alert,
@@ -48,6 +51,7 @@ from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, consolidated_table, ledger, open_issues
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -152,13 +156,26 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
             problems.append(CellProblem(issue.severity, issue.sheet, issue.cell,
                                         names.get(issue.indicator_code, ""), issue.year or None,
                                         issue.raw_value, issue.message_zh))
-    attachment = None
-    if latest is not None:
-        stem = Path(latest.file.original_name).stem
-        attachment = (f"{stem}（问题已标注）.xlsx",
-                      annotated_workbook(Path(latest.file.archived_path), problems))
-    mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved)
+    attachment = _annotated_copy(latest, issues, problems)
+    mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved,
+                       annotated=attachment is not None)
     return _Draft("issues", department, mail, digest, attachment)
+
+
+def _annotated_copy(latest: LatestVersion | None, issues: list[Issue],
+                    problems: list[CellProblem]) -> tuple[str, bytes] | None:
+    """The department's own workbook with its problems marked — unless the reader could
+    not open it the first time (it is never re-opened), or marking it fails; the mail
+    then goes without it."""
+    if latest is None or any(i.rule in UNREADABLE_RULES and i.file_id == latest.file.id
+                             for i in issues):
+        return None
+    try:
+        data = annotated_workbook(Path(latest.file.archived_path), problems)
+    except Exception:
+        log.exception("无法为 %s 生成标注后的表格，邮件不带附件", latest.file.original_name)
+        return None
+    return f"{Path(latest.file.original_name).stem}（问题已标注）.xlsx", data
 
 
 def _reminder_due(session: Session, department: str, today: dt.date, round_: Round) -> bool:

@@ -8,13 +8,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from schemas.issue import Issue as IssueRecord
-from schemas.observation import ParseStatus, ReadResult
+from schemas.observation import UNREADABLE_RULES, ParseStatus, ReadResult
+from schemas.round import get_round
 from schemas.validate import Assessment
-from warehouse.models import AcceptedValue, File, Issue, Observation, Submission, utcnow
+from warehouse.models import (
+    AcceptedValue,
+    File,
+    Indicator,
+    Issue,
+    Observation,
+    Submission,
+    utcnow,
+)
 from warehouse.upsert import upsert
 
 
@@ -168,9 +177,28 @@ def _issue_identity(issue: IssueRecord, key: str) -> tuple[str, str, int, str, s
             "" if cell_level else issue.file_sha256)
 
 
+def _file_name(session: Session, file_id: int | None) -> str | None:
+    file = session.get(File, file_id) if file_id is not None else None
+    return file.original_name if file else None
+
+
+def _owes_nothing(session: Session, department: str | None) -> bool:
+    """Every indicator the department owes has an accepted value for every year."""
+    if department is None:
+        return False
+    owned = session.scalar(select(func.count()).select_from(Indicator)
+                           .where(Indicator.department_code == department)) or 0
+    years = get_round().round.years
+    accepted = session.scalar(select(func.count()).select_from(AcceptedValue).where(
+        AcceptedValue.department_code == department, AcceptedValue.year.in_(years),
+        AcceptedValue.observation_id.is_not(None))) or 0
+    return owned > 0 and accepted >= owned * len(years)
+
+
 def _write_issues(session: Session, key: str, file: File, submission: Submission,
                   result: ReadResult, issues: Sequence[IssueRecord],
                   outcome: LoadOutcome) -> None:
+    incoming_name = file.original_name
     existing = {
         (i.department_key, i.indicator_code, i.year, i.rule, i.scope): i
         for i in session.scalars(select(Issue).where(Issue.department_key == key))
@@ -213,6 +241,11 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
             continue
         fixed_here = (issue.indicator_code, issue.year) in covered
         older_file = issue.scope not in ("", result.file_sha256)
+        if older_file and issue.rule in UNREADABLE_RULES:
+            # A refused file stays a problem until it is itself replaced, or nothing it
+            # could have held is owed any more: three broken files are three issues.
+            older_file = (result.readable and _file_name(session, issue.file_id)
+                          == incoming_name) or _owes_nothing(session, result.department)
         if fixed_here or older_file:
             issue.state = "resolved"
             issue.resolved_at = now

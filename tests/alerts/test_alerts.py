@@ -35,9 +35,9 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     mailbox, _ = smtp
     _fresh_settings(example_inbox)
     summary = nightly("schedule")
-    assert summary.mails == {"issues": 5, "summary": 1} and summary.mails_failed == 0
+    assert summary.mails == {"issues": 6, "summary": 1} and summary.mails_failed == 0
     messages = _parsed(mailbox)
-    assert len(messages) == 6
+    assert len(messages) == 7
     [edu] = _for(messages, "jiaoyuju@qingyuan.example.gov.cn")
     assert edu["Subject"] == f"{PREFIX}市教育局 填报数据需修改（1项错误，1项提醒）"
     assert edu["From"] == "青源市青年工作联席会议办公室 <lianxiban@qingyuan.example.gov.cn>"
@@ -67,7 +67,7 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     assert office["Subject"].startswith(f"{PREFIX}报送情况日报")
     assert "市残疾人联合会 | 45 | 43 | 2 | 0 | 待修改" in office.get_body(("plain",)).get_content()
     # The outbox keeps every message as .eml.
-    assert len(list(example_inbox.outbox_dir.glob("*.eml"))) == 6
+    assert len(list(example_inbox.outbox_dir.glob("*.eml"))) == 7
 
 
 def test_no_spam_what_changed_and_confirmation(example_inbox, smtp):
@@ -123,15 +123,15 @@ def test_smtp_down_keeps_the_alert_and_sends_it_next_run(example_inbox, smtp):
     settings = _fresh_settings(example_inbox)
     controller.stop()
     summary = nightly("schedule")  # the data run still succeeds
-    assert summary.mails_failed == 6 and len(summary.loaded) == 9
-    assert len(list(settings.outbox_dir.glob("*.eml"))) == 6
+    assert summary.mails_failed == 7 and len(summary.loaded) == 9
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 7
     with Warehouse(settings.warehouse_url).begin() as session:
         statuses = {a.status for a in session.scalars(select(Alert))}
         errors = [a.last_error for a in session.scalars(select(Alert))]
     assert statuses == {"failed"} and all("ConnectionRefused" in e for e in errors)
     controller.start()
     nightly("schedule")
-    assert len(mailbox.received) == 6
+    assert len(mailbox.received) == 7
     with Warehouse(settings.warehouse_url).begin() as session:
         assert {a.status for a in session.scalars(select(Alert))} == {"sent"}
 
@@ -164,6 +164,6 @@ def test_an_encrypted_file_in_a_department_folder_is_explained_to_that_departmen
     assert len(mails) == 2
     text = mails[-1].get_body(("plain",)).get_content()
     assert "错误 | 整个文件 |  |  |  | 文件已加密，请取消密码后重新提交。" in text
-    [attachment] = list(mails[-1].iter_attachments())
-    workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
-    assert workbook.sheetnames == ["问题清单"]
+    # A file the reader could not open is never re-opened to annotate it.
+    assert list(mails[-1].iter_attachments()) == []
+    assert "无法打开，因此本邮件没有附上标注后的表格" in text
