@@ -185,6 +185,7 @@ class _Run:
     # ── failures -> issues ──────────────────────────────────────────────────
     def result(self) -> ValidationResult:
         self._pass_through_reader_issues()
+        self._conflicts_between_files()
         self._cell_issues()
         if (self.cells["status"].isin(NUMERIC)).any():
             wide = self._value_frame()
@@ -224,6 +225,32 @@ class _Run:
                     message_zh=place_text([f"{note.sheet}!{note.cell}"] if note.cell else [])
                     + note.message_zh,
                     cells=note.places))
+
+    def _conflicts_between_files(self) -> None:
+        """Two files of one department in one batch giving one indicator and year different
+        figures: neither can be trusted, so each cell gets an error naming the other."""
+        given = self.cells[self.cells["observed"] & self.cells["department"].notna()
+                           & (self.cells["status"] != ParseStatus.BLANK.value)]
+        for _, group in given.groupby(["department", "code", "year"], sort=False):
+            if group["sub"].nunique() < 2:
+                continue
+            figures = {(status, None if pd.isna(value) else value, raw if pd.isna(value) else "")
+                       for status, value, raw in zip(group["status"], group["value"],
+                                                     group["raw"], strict=True)}
+            if len(figures) < 2:
+                continue
+            for row in group.index:
+                others = "；".join(
+                    f"《{self.submissions[self.cells.at[r, 'sub']].file_name}》"
+                    f"{self.cells.at[r, 'sheet']}!{self.cells.at[r, 'cell']} 为"
+                    f"“{self.cells.at[r, 'raw']}”" for r in group.index if r != row)
+                cell = self.cells.loc[row]
+                indicator = self.catalogue.indicator(cell["code"])
+                message = (f"{self._place([row])}「{indicator.name}」{int(cell['year'])}年填报"
+                           f"“{cell['raw']}”，同一单位同时报送的另一个文件填的不同（{others}），"
+                           "两个都暂不采用；请只保留一个文件，改正后重新报送。")
+                self.issues.append(self._issue(row, "conflicting_files", message,
+                                               severity="error"))
 
     def _cell_issues(self) -> None:
         failures = _failures(self.schemas.cells, self.cells[list(CELL_FLAGS)])
