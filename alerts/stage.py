@@ -47,6 +47,7 @@ from warehouse.alert_state import (
     undelivered,
 )
 from warehouse.models import Issue, as_utc
+from warehouse.problems import describe_problem, open_problems
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, consolidated_table, ledger, open_issues
 
@@ -204,7 +205,8 @@ def _daily_summary(session: Session, ctx: Context, registry: Registry,
                     str(r.open_warnings), LEDGER_ZH[r.status]] for r in rows]
     loaded_rows = [[names.get(s.department_code or "", "未识别单位"), f.original_name,
                     str(s.version), SUBMISSION_STATUS_ZH[s.status]] for s, f in loaded]
-    mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved))
+    problems = [[p.file_name, describe_problem(p)] for p in open_problems(session)]
+    mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved), problems)
     return _Draft("summary", registry.office, mail, digest=ctx.today.isoformat())
 
 

@@ -20,13 +20,12 @@ from forms.workbook import write_template
 from pipeline.departments import UnknownDepartment, resolve_department
 from pipeline.outputs import current_ledger
 from pipeline.summary import RunSummary
+from pipeline.trial import TrialFile, try_files
 from schemas.catalogue import get_catalogue
 from schemas.departments import get_registry
-from schemas.issue import SEVERITY_ORDER, Issue
+from schemas.issue import SEVERITY_ORDER
 from schemas.labels import LEDGER_ZH, SEVERITY_ZH
 from schemas.round import get_round
-from schemas.validate import validate
-from transforms import ReadResult, read_file
 from transforms.inbox import InboxFile, scan_inbox
 from warehouse.store import Warehouse, WarehouseBusy
 from warehouse.table import open_issues
@@ -84,44 +83,57 @@ def check_command(
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="同时列出每个读取到的数值")] = False,
 ) -> None:
-    """试读并校验文件：显示识别出的单位、读到的数值和全部问题（不入库、不发邮件）。"""
-    target = target or get_settings().inbox_dir
-    files = [InboxFile(target, None)] if target.is_file() else list(scan_inbox(target))
+    """试读并校验文件：显示识别出的单位、读到的数值和全部问题（不入库、不发邮件）。
+
+    退出码：没有错误为 0；发现错误为 1；文件或文件夹不存在为 2。
+    """
+    settings = get_settings()
+    target = target or settings.inbox_dir
+    if not target.exists() and not target.is_symlink():
+        console.print(f"[red]找不到 {escape(str(target))}，请检查路径。[/red]")
+        raise typer.Exit(2)
+    files = [InboxFile(target, None)] if not target.is_dir() else list(scan_inbox(target))
     if not files:
         console.print(f"{target} 中没有待读取的文件。")
         return
-    results = [read_file(item.path, folder=item.folder) for item in files]
-    validation = validate(results)
-    issues_of: dict[str, list[Issue]] = {}
-    for issue in sorted(validation.issues, key=lambda i: SEVERITY_ORDER[i.severity]):
-        issues_of.setdefault(issue.file_sha256, []).append(issue)
+    with console.status("正在读取和校验……"):
+        trials = try_files(files, settings)
     registry = get_registry()
     summary = Table(title="读取与校验结果")
     for column in ("文件", "单位", "格式", "已填数值", "错误", "提醒", "说明"):
         summary.add_column(column)
-    for item, result in zip(files, results, strict=True):
-        issues = issues_of.get(result.file_sha256, [])
+    for trial in trials:
+        issues = sorted(trial.issues, key=lambda i: SEVERITY_ORDER[i.severity])
         counts = {s: sum(1 for i in issues if i.severity == s) for s in SEVERITY_ZH}
+        result = trial.result
+        if result is None:
+            summary.add_row(trial.item.display_name, "—", "—", "—", "—", "—", "—")
+            continue
         filled = sum(1 for o in result.observations if o.raw_value)
         department = registry.get(result.department).name if result.department else "未识别"
-        summary.add_row(item.display_name, department, result.file_format or "—",
+        summary.add_row(trial.item.display_name, department, result.file_format or "—",
                         f"{filled}/{len(result.observations)}", str(counts["error"]),
                         str(counts["warning"]), str(counts["info"]))
     console.print(summary)
-    for item, result in zip(files, results, strict=True):
-        _print_details(item, result, issues_of.get(result.file_sha256, []), verbose)
+    for trial in trials:
+        _print_details(trial, verbose)
+    if any(trial.problem or any(i.severity == "error" for i in trial.issues)
+           for trial in trials):
+        raise typer.Exit(1)
 
 
-def _print_details(item: InboxFile, result: ReadResult, issues: list[Issue],
-                   verbose: bool) -> None:
-    if issues or verbose:
-        console.print(f"\n[bold]{escape(item.display_name)}[/bold]")
+def _print_details(trial: TrialFile, verbose: bool) -> None:
+    issues = sorted(trial.issues, key=lambda i: SEVERITY_ORDER[i.severity])
+    if issues or verbose or trial.problem:
+        console.print(f"\n[bold]{escape(trial.item.display_name)}[/bold]")
+    if trial.problem:
+        console.print(escape(f"  [未读取] {trial.problem}"), highlight=False)
     for issue in issues:
         console.print(escape(f"  [{SEVERITY_ZH[issue.severity]}] {issue.message_zh}"),
                       highlight=False)
-    if verbose:
+    if verbose and trial.result is not None:
         catalogue = get_catalogue()
-        for observation in result.observations:
+        for observation in trial.result.observations:
             name = catalogue.indicator(observation.indicator_code).name
             console.print(escape(
                 f"  {observation.sheet}!{observation.cell} {name} {observation.year}年："

@@ -19,6 +19,7 @@ from pipeline.outputs import Products, current_ledger, refresh_outputs
 from pipeline.summary import RunSummary, issue_tables, summarise
 from report.build import ReportResult, refresh_report
 from transforms.inbox import InboxFile
+from warehouse.problems import open_problems
 from warehouse.store import Warehouse
 from warehouse.table import open_issues
 
@@ -65,8 +66,10 @@ def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
                report: IngestReport, products: Products | None,
                draft: ReportResult | None, alerts: AlertReport) -> RunSummary:
     names = {d.code: d.name for d in warehouse.registry.departments}
+    with warehouse.begin() as session:
+        problems = open_problems(session)
     summary = summarise(run_id, trigger, files_seen, report, products,
-                        current_ledger(warehouse), names, alerts, draft)
+                        current_ledger(warehouse), names, alerts, draft, problems)
     warehouse.finish_run(
         run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
         submissions=len(summary.loaded), values_accepted=summary.values_accepted,

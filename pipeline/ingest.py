@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from config import Settings
+from pipeline.validation import is_warehouse_down, validate_isolating
 from schemas.issue import Issue as IssueRecord
+from schemas.labels import PROBLEM_STAGE_ZH
 from schemas.observation import ReadResult
 from schemas.validate import ValidationResult, validate
 from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
@@ -199,17 +200,11 @@ def reprocess_department(warehouse: Warehouse, department: str, run_id: int | No
     return report
 
 
-def _is_warehouse_down(error: BaseException) -> bool:
-    """A lost or refused database connection stops the run; any other error is the file's."""
-    return isinstance(error, OperationalError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)
-
-
 def _failed(warehouse: Warehouse, report: IngestReport, arrival: Arrival, stage: str,
             detail: str, run_id: int | None) -> None:
     incoming = arrival.incoming
     log.error("文件 %s（sha256 %s）在%s阶段出错，已跳过：\n%s", arrival.display_name,
-              incoming.sha256, {"read": "读取", "validate": "校验", "load": "入库"}[stage], detail)
+              incoming.sha256, PROBLEM_STAGE_ZH[stage], detail)
     with warehouse.begin() as session:
         record_problem(session, key=incoming.sha256, kind="internal_error", stage=stage,
                        file_name=arrival.display_name, message_zh=INTERNAL_ERROR_ZH,
@@ -217,33 +212,19 @@ def _failed(warehouse: Warehouse, report: IngestReport, arrival: Arrival, stage:
     report.failures.append(FileFailure(arrival.display_name, stage))
 
 
-def _validated(warehouse: Warehouse, pairs: list[Pair], years: tuple[int, ...] | None,
-               run_id: int | None, report: IngestReport
-               ) -> list[tuple[list[Pair], ValidationResult]]:
-    """The batch validated at once; if that raises, file by file, so only the file that
-    breaks validation is skipped."""
-    def run(batch: list[Pair]) -> ValidationResult:
-        results = [r for _, r in batch]
+def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | None,
+                       report: IngestReport, years: tuple[int, ...] | None,
+                       reprocess: Submission | None = None) -> None:
+    def check(results: list[ReadResult]) -> ValidationResult:
         departments = sorted({r.department for r in results if r.department})
         return validate(results, warehouse.prior_values(departments),
                         catalogue=warehouse.catalogue, years=years)
 
-    try:
-        return [(pairs, run(pairs))]
-    except Exception as error:
-        if _is_warehouse_down(error):
-            raise
-        if len(pairs) == 1:
-            _failed(warehouse, report, pairs[0][0], "validate", traceback.format_exc(), run_id)
-            return []
-    return [checked for pair in pairs
-            for checked in _validated(warehouse, [pair], years, run_id, report)]
-
-
-def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | None,
-                       report: IngestReport, years: tuple[int, ...] | None,
-                       reprocess: Submission | None = None) -> None:
-    for batch, validation in _validated(warehouse, pairs, years, run_id, report):
+    validated = validate_isolating([r for _, r in pairs], check)
+    for position, detail in validated.failures:
+        _failed(warehouse, report, pairs[position][0], "validate", detail, run_id)
+    for positions, validation in validated.groups:
+        batch = [pairs[p] for p in positions]
         assessments: dict[str, list] = {}
         for assessment in validation.assessments:
             assessments.setdefault(assessment.observation.file_sha256, []).append(assessment)
@@ -259,7 +240,7 @@ def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | No
                                               run_id, reprocess=reprocess)
                     resolve_problems(session, [sha])
             except Exception as error:
-                if _is_warehouse_down(error):
+                if is_warehouse_down(error):
                     raise
                 _failed(warehouse, report, arrival, "load", traceback.format_exc(), run_id)
                 continue

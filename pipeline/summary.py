@@ -11,7 +11,8 @@ from pipeline.outputs import Products
 from report.build import ReportResult
 from schemas.departments import Registry
 from schemas.labels import LEDGER_ZH, MAIL_ZH, SUBMISSION_STATUS_ZH, TRIGGER_ZH
-from warehouse.models import Issue
+from warehouse.models import FileProblem, Issue
+from warehouse.problems import describe_problem
 from warehouse.table import LedgerRow
 
 
@@ -32,6 +33,8 @@ class RunSummary:
     mails_failed: int = 0
     report_gaps: list[str] = field(default_factory=list)
     report_written: bool = False
+    # Open problems that are nobody's fault but ours or the inbox's: (file, what happened).
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -63,6 +66,9 @@ class RunSummary:
             lines.append(f"已生成邮件（outbox/）：{kinds}。")
         if self.mails_failed:
             lines.append(f"有 {self.mails_failed} 封邮件发送失败，已保存在发件箱，下次运行时重试。")
+        if self.problems:
+            lines.append("以下文件未能处理（不是报送单位的问题，已记录，未通知单位）："
+                         + "；".join(f"{name}：{what}" for name, what in self.problems))
         return lines
 
     def markdown_zh(self) -> str:
@@ -84,7 +90,7 @@ class RunSummary:
 def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
               products: Products | None, ledger: list[LedgerRow],
               names: dict[str, str], alerts: AlertReport,
-              draft: ReportResult | None) -> RunSummary:
+              draft: ReportResult | None, problems: list[FileProblem]) -> RunSummary:
     changed = [(name, o) for name, o in report.outcomes if o.changed]
     severities = [s for _, o in changed for s in o.new_severities]
     return RunSummary(
@@ -99,6 +105,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         outputs=[p.name for p in products.paths] if products else [],
         mails=alerts.composed, mails_failed=alerts.failed,
         report_gaps=draft.gaps if draft else [], report_written=draft is not None,
+        problems=[(p.file_name, describe_problem(p)) for p in problems],
     )
 
 

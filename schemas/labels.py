@@ -12,3 +12,6 @@ SUBMISSION_STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部�
 TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动"}
 MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",
            "summary": "联席办日报"}
+
+# Where in the run a file's processing broke (an internal error, not the sender's fault).
+PROBLEM_STAGE_ZH = {"inbox": "收件", "read": "读取", "validate": "校验", "load": "入库"}

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from schemas.labels import PROBLEM_STAGE_ZH
 from warehouse.models import FileProblem, utcnow
 
 INBOX_KINDS = ("not_regular_file", "outside_inbox")
@@ -51,3 +52,11 @@ def resolve_inbox_problems_except(session: Session, still_there: Iterable[str]) 
 def open_problems(session: Session) -> list[FileProblem]:
     return list(session.scalars(select(FileProblem).where(FileProblem.resolved_at.is_(None))
                                 .order_by(FileProblem.first_seen, FileProblem.id)))
+
+
+def describe_problem(problem: FileProblem) -> str:
+    """What happened to the file, for the office, in Chinese."""
+    if problem.kind == "internal_error":
+        return (f"{PROBLEM_STAGE_ZH[problem.stage]}时程序内部出错（已尝试 {problem.attempts} 次），"
+                "不是报送单位的问题，下次运行会自动重试；如反复出现请联系技术支持")
+    return problem.message_zh
