@@ -37,7 +37,8 @@ _NS = {
     "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "pkg": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
-_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+# A cell with content: `<c r="B7" s="1"/>` (styled, empty) costs the parser nothing.
+_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
 _FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
 _STYLE_REF = re.compile(rb'\bs="([0-9]+)"')
@@ -270,8 +271,8 @@ def _inspect_xlsx(package: _Package, workbook: str, max_cells: int) -> Container
 
 
 def sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
-    """(rows, columns) the sheet's cells really span. A declared `<dimension>` alone
-    costs nothing to read, so it is not counted: only cells that exist are."""
+    """(rows, columns) the sheet's cells with content really span. A declared
+    `<dimension>` or empty styled cells cost nothing to read, so they are not counted."""
     rows = columns = 0
     for match in _CELL.finditer(sheet_xml):
         columns = max(columns, column_number(match.group(1).decode()))
