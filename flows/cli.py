@@ -166,6 +166,9 @@ def _report(action: Callable[[], RunSummary]) -> None:
         raise typer.Exit(2) from None
     for line in summary.lines_zh():
         console.print(escape(line), highlight=False)
+    if summary.nothing_processed:
+        console.print("[red]本次收到的文件全部因程序内部错误未能处理，请查看日志并联系技术支持。[/red]")
+        raise typer.Exit(1)
 
 
 @app.command("run", cls=ChineseCommand)

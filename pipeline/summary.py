@@ -35,6 +35,12 @@ class RunSummary:
     report_written: bool = False
     # Open problems that are nobody's fault but ours or the inbox's: (file, what happened).
     problems: list[tuple[str, str]] = field(default_factory=list)
+    files_failed: int = 0  # new files skipped this run because of an internal error
+
+    @property
+    def nothing_processed(self) -> bool:
+        """New files came and every one of them broke: the run did not do its job."""
+        return self.files_new > 0 and self.files_failed == self.files_new
 
     @property
     def changed(self) -> bool:
@@ -106,6 +112,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         mails=alerts.composed, mails_failed=alerts.failed,
         report_gaps=draft.gaps if draft else [], report_written=draft is not None,
         problems=[(p.file_name, describe_problem(p)) for p in problems],
+        files_failed=len(report.failures),
     )
 
 

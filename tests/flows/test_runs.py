@@ -135,3 +135,28 @@ def test_two_runs_started_together(example_inbox):
     assert errors == []
     assert sorted(len(s.loaded) for s in summaries) == [0, 9]
     assert _submissions(example_inbox) == 9
+
+
+def test_a_run_exits_1_only_when_every_new_file_broke(example_inbox, monkeypatch):
+    from typer.testing import CliRunner
+
+    import pipeline.ingest
+    from flows.cli import app
+
+    real_load = pipeline.ingest.load_submission
+
+    def broken_for(departments):
+        def load(session, incoming, result, *args, **kwargs):
+            if result.department in departments:
+                raise RuntimeError("a defect of ours")
+            return real_load(session, incoming, result, *args, **kwargs)
+        return load
+
+    monkeypatch.setattr(pipeline.ingest, "load_submission", broken_for({"edu"}))
+    partly = CliRunner().invoke(app, ["run"])
+    assert partly.exit_code == 0, partly.output  # one broken file is not a failed run
+    assert "处理时程序内部出错" in partly.output or "入库时程序内部出错" in partly.output
+    monkeypatch.setattr(pipeline.ingest, "load_submission", broken_for({"edu"}))
+    retried = CliRunner().invoke(app, ["run"])  # only the broken file is new again
+    assert retried.exit_code == 1
+    assert "全部因程序内部错误未能处理" in retried.output
