@@ -52,16 +52,15 @@ def try_files(items: Sequence[InboxFile], settings: Settings) -> list[TrialFile]
                 trial.problem, trial.detail = NOT_CHECKED_ZH, outcome.detail
             else:
                 trial.result = outcome
-    read = [t for t in trials if t.result is not None]
-    validated = validate_isolating([t.result for t in read if t.result], validate)
+    read = [(t, t.result) for t in trials if t.result is not None]
+    validated = validate_isolating([result for _, result in read], validate)
     for position, detail in validated.failures:
-        read[position].problem, read[position].detail = NOT_CHECKED_ZH, detail
+        read[position][0].problem, read[position][0].detail = NOT_CHECKED_ZH, detail
     for positions, validation in validated.groups:
         by_file: dict[str, list[Issue]] = {}
         for issue in validation.issues:
             by_file.setdefault(issue.file_sha256, []).append(issue)
         for position in positions:
-            trial = read[position]
-            if trial.result is not None:
-                trial.issues = by_file.get(trial.result.file_sha256, [])
+            trial, result = read[position]
+            trial.issues = by_file.get(result.file_sha256, [])
     return trials

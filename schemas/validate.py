@@ -166,21 +166,21 @@ class _Run:
                 continue
             for n in subs_of.get(department, ()):
                 series[n, at_year[year], at_code[code]] = value
-        rows = [(at_sub[sub], at_year.get(year)) for sub, year in wide.index]
-        for row, (n, y) in enumerate(rows):
-            if y is not None:
-                filled = ~np.isnan(wide.values[row])
-                series[n, y, filled] = wide.values[row][filled]
+        subs_at = np.array([at_sub[sub] for sub, _ in wide.index], dtype=int)
+        years_at = np.array([at_year.get(year, -1) for _, year in wide.index], dtype=int)
+        known = years_at >= 0
+        values = wide.to_numpy()[known]
+        laid = series[subs_at[known], years_at[known]]
+        series[subs_at[known], years_at[known]] = np.where(np.isnan(values), laid, values)
         series[series <= 0] = np.nan
         medians = np.full(series.shape, np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an indicator with no neighbours
             for y in range(len(self.years)):
                 medians[:, y, :] = np.nanmedian(np.delete(series, y, axis=1), axis=1)
-        neighbour = np.array([medians[n, y] if y is not None else
-                              np.full(len(wide.columns), np.nan) for n, y in rows])
-        return pd.DataFrame(neighbour.reshape(wide.shape), index=wide.index,
-                            columns=wide.columns)
+        neighbour = np.full(wide.shape, np.nan)
+        neighbour[known] = medians[subs_at[known], years_at[known]]
+        return pd.DataFrame(neighbour, index=wide.index, columns=wide.columns)
 
     # ── failures -> issues ──────────────────────────────────────────────────
     def result(self) -> ValidationResult:

@@ -56,13 +56,16 @@ def read_file(
             "error", "workbook_empty", "工作簿是空的，没有找到任何数据；请填写后重新提交。"),
             folder, registry)
 
-    visible = [g for g in grids if g.visible]
-    readings = _read_tables(visible, catalogue, years, result, quiet=True)
-    if readings is None:
-        readings = _read_hidden(grids, catalogue, years, result)
-    else:
+    readings = _read_tables([g for g in grids if g.visible], catalogue, years, result)
+    if readings is not None:
         _note_hidden(grids, result)
+    else:
+        readings = _read_hidden(grids, catalogue, years, result)
     if readings is None:
+        result.issues.append(FileIssue(
+            "error", "no_table",
+            "没有找到指标表格（需要有“指标名称”列和年度列，如“2021年”）；"
+            "请使用下发的填报表填写后重新提交。"))
         return result
     department, issues = identify(grids, folder, file_name, registry)
     result.issues.extend(issues)
@@ -97,9 +100,8 @@ def _unreadable(reason: str) -> FileIssue:
 
 
 def _read_tables(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...],
-                 result: ReadResult, *, quiet: bool = False) -> list[Reading] | None:
-    """Readings of every sheet that holds an indicator table, or None (and, unless
-    `quiet`, the `no_table` issue) when none does."""
+                 result: ReadResult) -> list[Reading] | None:
+    """Readings of every sheet that holds an indicator table, or None when none does."""
     readings: list[Reading] = []
     found = False
     for grid in grids:
@@ -113,14 +115,7 @@ def _read_tables(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...]
         sheet_readings, sheet_issues = read_table(grid, layout, catalogue, years)
         readings.extend(sheet_readings)
         result.issues.extend(sheet_issues)
-    if not found:
-        if not quiet:
-            result.issues.append(FileIssue(
-                "error", "no_table",
-                "没有找到指标表格（需要有“指标名称”列和年度列，如“2021年”）；"
-                "请使用下发的填报表填写后重新提交。"))
-        return None
-    return readings
+    return readings if found else None
 
 
 def _hidden_names(grids: list[Grid]) -> str:
@@ -138,10 +133,9 @@ def _note_hidden(grids: list[Grid], result: ReadResult) -> None:
 def _read_hidden(grids: list[Grid], catalogue: Catalogue, years: tuple[int, ...],
                  result: ReadResult) -> list[Reading] | None:
     """Only when no visible sheet holds indicators are hidden sheets read, and said so."""
-    hidden = [g for g in grids if not g.visible]
-    readings = _read_tables(hidden, catalogue, years, result, quiet=True) if hidden else None
+    readings = _read_tables([g for g in grids if not g.visible], catalogue, years, result)
     if readings is None:
-        return _read_tables([], catalogue, years, result)
+        return None
     result.issues.append(FileIssue(
         "warning", "hidden_sheet_read",
         f"可见的工作表中没有指标表格，数据取自隐藏的工作表{_hidden_names(grids)}；"

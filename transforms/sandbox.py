@@ -203,20 +203,22 @@ class ReaderPool:
                 return position, answer
         elif worker.process.sentinel not in ready and time.monotonic() < worker.deadline:
             return None
-        issue = self._reason(worker, out_of_memory=answer == "memory")
+        issue = self._reason(worker, out_of_memory=answer == "memory",
+                             timed_out=worker.process.sentinel not in ready)
         self._retire(worker)
         return position, refused_result(job.file_name, job.sha256, job.folder, self.registry,
                                         issue)
 
-    def _reason(self, worker: _Worker, *, out_of_memory: bool) -> FileIssue:
-        worker.process.join(timeout=0.5)  # let an exiting worker report how it ended
+    def _reason(self, worker: _Worker, *, out_of_memory: bool, timed_out: bool) -> FileIssue:
+        if not timed_out:
+            worker.process.join(timeout=0.5)  # let an exiting worker report how it ended
         exitcode = worker.process.exitcode
         if out_of_memory or exitcode in (-signal.SIGKILL, -signal.SIGABRT):
             return FileIssue(
                 "error", "file_unreadable",
                 f"读取这个文件需要的内存超过上限（{self.settings.reader_memory_mb} MB），"
                 "文件很可能已损坏或结构异常；请在 Excel/WPS 中打开后“另存为” .xlsx 再提交。")
-        if exitcode is None:
+        if timed_out:
             return FileIssue(
                 "error", "file_unreadable",
                 f"读取这个文件超过 {self.settings.reader_timeout_seconds:g} 秒仍未完成，已放弃；"
