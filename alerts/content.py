@@ -152,8 +152,11 @@ def reminder_mail(ctx: Context, department: str, contact: str, submitted: bool,
 
 
 def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
-                 opened: int, resolved: int, problems: list[list[str]] | None = None) -> Mail:
-    """`problems`: [file, what happened] of files nobody's sender is to blame for."""
+                 opened: int, resolved: int, problems: list[list[str]] | None = None,
+                 operations: list[list[str]] | None = None) -> Mail:
+    """`problems`: [file, what happened] of files nobody's sender is to blame for;
+    `operations`: [time, what happened] of the pipeline itself (a run that died, mail that
+    could not be delivered)."""
     subject = f"{ctx.prefix}报送情况日报（{ctx.today.month}月{ctx.today.day}日）"
     counts = {status: sum(1 for row in ledger if row[-1] == LEDGER_ZH[status])
               for status in LEDGER_ZH}
@@ -164,14 +167,21 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
     loaded_header = ["单位", "文件", "版本", "结果"]
     problem_header = ["文件", "情况"]
     problem_note = "以下文件未能处理（不是报送单位的问题，未通知单位）："
+    operations_header = ["时间", "情况"]
+    operations_note = "系统运行情况（无需各单位处理）："
     text = "\n".join([body, "", _text_table([ledger_header, *ledger]), "",
                       "新收到的版本：", _text_table([loaded_header, *loaded]) if loaded else "  无",
                       *(["", problem_note, _text_table([problem_header, *problems])]
                         if problems else []),
+                      *(["", operations_note, _text_table([operations_header, *operations])]
+                        if operations else []),
                       "", ctx.signature])
     tables = [_table(ledger_header, ledger),
               "<p>新收到的版本：</p>" + (_table(loaded_header, loaded) if loaded else "<p>无</p>")]
     if problems:
         tables.append(f"<p>{escape(problem_note)}</p>" + _table(problem_header, problems))
+    if operations:
+        tables.append(f"<p>{escape(operations_note)}</p>"
+                      + _table(operations_header, operations))
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
                                      tables))

@@ -1,8 +1,7 @@
-"""The alert stage of a run: decide who hears what (without spamming), compose, keep
-every message in the outbox and in the warehouse, then deliver what is undelivered.
-
-A mail that cannot be sent stays `failed` with its .eml in the outbox and is retried on
-the next run; it never fails the data run.
+"""The alert stage of a run: decide who hears what (without spamming), compose, and keep
+every message in the outbox and in the warehouse as `queued` (or `written` when no mail
+server is configured). Delivery is a separate step (alerts.delivery): a data run never
+waits for a mail server.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -28,8 +26,9 @@ from alerts.content import (
     split_message,
     summary_mail,
 )
-from alerts.mail import MailNotSent, build_message, send, write_eml
+from alerts.mail import build_message, write_eml
 from config import Settings
+from config.clock import local_now, local_text, to_local
 from schemas.completeness import missing_indicators
 from schemas.departments import Department, Registry
 from schemas.labels import LEDGER_ZH, SUBMISSION_STATUS_ZH
@@ -39,27 +38,25 @@ from warehouse.alert_state import (
     LatestVersion,
     activity_since,
     changes_between,
+    crashed_runs,
+    failed_mail,
     last_alert,
     latest_version,
-    mark_delivered,
     record_alert,
     resolved_by,
-    undelivered,
 )
 from warehouse.models import Issue, as_utc
 from warehouse.problems import describe_problem, open_problems
+from warehouse.run_lock import crash_text
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, consolidated_table, ledger, open_issues
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class AlertReport:
     composed: dict[str, int] = field(default_factory=dict)  # kind -> count
-    sent: int = 0
-    failed: int = 0
     outbox: list[Path] = field(default_factory=list)
 
 
@@ -73,7 +70,7 @@ class _Draft:
 
 
 def _local_date(moment: dt.datetime) -> dt.date:
-    return as_utc(moment).astimezone(LOCAL).date()
+    return to_local(moment).date()
 
 
 def _digest(issues: list[Issue]) -> str:
@@ -87,7 +84,7 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
     parameters = get_round()
     registry, catalogue = warehouse.registry, warehouse.catalogue
     office = registry.office
-    today = today or dt.datetime.now(LOCAL).date()
+    today = today or local_now().date()
     ctx = Context(parameters.city, office.full_name, parameters.round.deadline, today)
     drafts: list[_Draft] = []
     names = {i.code: i.name for i in catalogue.indicators}
@@ -119,7 +116,7 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
         summary = _daily_summary(session, ctx, registry, rows)
         if summary:
             drafts.append(summary)
-    return _keep_and_deliver(warehouse, settings, drafts, office)
+    return _keep(warehouse, settings, drafts, office)
 
 
 def _issue_or_confirmation(session: Session, ctx: Context, department: Department,
@@ -199,19 +196,32 @@ def _daily_summary(session: Session, ctx: Context, registry: Registry,
     last = last_alert(session, registry.office.code, ("summary",))
     if last is not None and _local_date(last.created_at) == ctx.today:
         return None
-    loaded, opened, resolved = activity_since(session, as_utc(last.created_at) if last else None)
+    since = as_utc(last.created_at) if last else None
+    loaded, opened, resolved = activity_since(session, since)
     names = {d.code: d.name for d in registry.departments}
     ledger_rows = [[r.department, str(r.expected), str(r.accepted), str(r.open_errors),
                     str(r.open_warnings), LEDGER_ZH[r.status]] for r in rows]
     loaded_rows = [[names.get(s.department_code or "", "未识别单位"), f.original_name,
                     str(s.version), SUBMISSION_STATUS_ZH[s.status]] for s, f in loaded]
     problems = [[p.file_name, describe_problem(p)] for p in open_problems(session)]
-    mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved), problems)
+    mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved), problems,
+                        _operations(session, since))
     return _Draft("summary", registry.office, mail, digest=ctx.today.isoformat())
 
 
-def _keep_and_deliver(warehouse: Warehouse, settings: Settings, drafts: list[_Draft],
-                      office: Department) -> AlertReport:
+def _operations(session: Session, since: dt.datetime | None) -> list[list[str]]:
+    """What went wrong with the pipeline itself since the last summary."""
+    rows = [[local_text(run.finished_at), crash_text(run.id, run.trigger, run.started_at)]
+            for run in crashed_runs(session, since)]
+    rows += [[local_text(alert.created_at), f"发给 {alert.recipient} 的邮件《{alert.subject}》"
+              f"{alert.attempts} 次发送均失败：{alert.last_error}；邮件保存在发件箱，"
+              "可手工转发，或修复后运行 huizong send-mail --retry-failed"]
+             for alert in failed_mail(session, since)]
+    return rows
+
+
+def _keep(warehouse: Warehouse, settings: Settings, drafts: list[_Draft],
+          office: Department) -> AlertReport:
     report = AlertReport()
     sender = (office.full_name, settings.mail_from or str(office.email))
     with warehouse.begin() as session:
@@ -223,27 +233,7 @@ def _keep_and_deliver(warehouse: Warehouse, settings: Settings, drafts: list[_Dr
             path = write_eml(settings.outbox_dir, message, f"{draft.kind}_{recipient.code}")
             record_alert(session, department=recipient.code, recipient=str(recipient.email),
                          kind=draft.kind, subject=draft.mail.subject, digest=draft.digest,
-                         message_path=str(path))
+                         message_path=str(path), queued=bool(settings.smtp_host))
             report.composed[draft.kind] = report.composed.get(draft.kind, 0) + 1
             report.outbox.append(path)
-    with warehouse.begin() as session:
-        pending = [(a.id, a.recipient, a.message_path) for a in undelivered(session)]
-    for alert_id, recipient, path in pending:
-        error = _deliver(Path(path), settings, recipient, sender[1])
-        with warehouse.begin() as session:
-            mark_delivered(session, alert_id, error)
-        report.sent += error is None
-        report.failed += error is not None
     return report
-
-
-def _deliver(path: Path, settings: Settings, recipient: str, sender: str) -> str | None:
-    """None when delivered. Without an SMTP server the outbox copy is the delivery."""
-    if not settings.smtp_host:
-        return None
-    try:
-        send(path.read_bytes(), settings, recipient, sender)
-    except (MailNotSent, OSError) as error:
-        return str(error)
-    return None
-

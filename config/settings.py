@@ -10,9 +10,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,14 +48,27 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=200, gt=0)
     # How long a run waits for another run to finish before giving up.
     lock_wait_seconds: float = Field(default=600, ge=0)
+    # A run refreshes its lock every quarter of this; a lock not refreshed for this long
+    # belongs to a run that died (killed, machine off) and is taken over.
+    lock_stale_seconds: float = Field(default=60, ge=4)
+    # Times people read are shown in this zone; machine files carry the offset.
+    timezone: str = "Asia/Shanghai"
+    # Logs: a rotating file under var/log/ (`huizong.log`); DEBUG for the most detail.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Mail. With no SMTP host every message is only written to the outbox as .eml.
     smtp_host: str = ""
     smtp_port: int = Field(default=465, gt=0, lt=65536)
     smtp_security: Literal["ssl", "starttls", "plain"] = "ssl"
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
-    smtp_timeout_seconds: float = Field(default=30, gt=0)
-    smtp_retry_delays: tuple[float, ...] = (2, 5, 15)
+    smtp_timeout_seconds: float = Field(default=20, gt=0)
+    # Delivery is its own step, never inside a data run: a mail that could not be sent is
+    # tried again after each of these waits (minutes, measured across runs), then `failed`.
+    smtp_retry_minutes: tuple[float, ...] = (1, 5, 15, 60, 180, 720)
+    # One delivery pass stops after this long; what is left waits for the next pass.
+    mail_pass_seconds: float = Field(default=120, gt=0)
+    # How often `huizong serve` delivers queued mail.
+    mail_every_minutes: float = Field(default=5, gt=0)
     mail_from: str = ""  # default: the office's address in the department registry
 
     @model_validator(mode="after")
@@ -66,18 +82,39 @@ class Settings(BaseSettings):
             self.warehouse_url = f"sqlite:///{self.var_dir / 'huizong.db'}"
         return self
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"HUIZONG_TIMEZONE 不是已知的时区：{name}（例如 Asia/Shanghai）"
+                             ) from None
+        return name
+
     @field_validator("warehouse_url")
     @classmethod
     def _known_dialect(cls, url: str) -> str:
-        if url and not url.startswith(("sqlite://", "postgresql")):
+        if not url:
+            return url
+        try:
+            parsed = make_url(url)
+            parsed.port  # noqa: B018 - a port that is not a number raises here
+        except (ArgumentError, ValueError):
+            parsed = None
+        if parsed is None or not url.startswith(("sqlite://", "postgresql")):
             raise ValueError(
-                "HUIZONG_WAREHOUSE_URL 只支持 sqlite:///… 或 postgresql+psycopg://… 形式的地址"
-            )
+                "HUIZONG_WAREHOUSE_URL 只支持 sqlite:///… 或 postgresql+psycopg://用户@主机:端口/"
+                "数据库 形式的地址")
         return url
 
     @property
     def archive_dir(self) -> Path:
         return self.var_dir / "archive"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "log"
 
     @property
     def prefect_home(self) -> Path:

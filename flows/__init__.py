@@ -1,8 +1,15 @@
 """Orchestration: the Prefect flows, their deployments, and the `huizong` CLI.
 
-Prefect's local defaults are applied here, before any module imports Prefect.
+Prefect's local defaults and our logging are set up here, before any module imports
+Prefect.
 """
 
-from flows import prefect_env
+from pydantic import ValidationError
 
-prefect_env.apply()
+from flows import logs, prefect_env
+
+try:
+    prefect_env.apply()
+    logs.configure()
+except ValidationError:
+    pass  # a bad setting: the command says which, in one line, before Prefect is used

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -15,6 +16,8 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from config import get_settings
+from config.clock import age_text, local_text
+from flows.cli_errors import explain, internal_error_line
 from flows.cli_zh import ChineseCommand, ChineseGroup
 from forms.workbook import write_template
 from pipeline.departments import UnknownDepartment, resolve_department
@@ -24,15 +27,38 @@ from pipeline.trial import TrialFile, try_files
 from schemas.catalogue import get_catalogue
 from schemas.departments import get_registry
 from schemas.issue import SEVERITY_ORDER
-from schemas.labels import LEDGER_ZH, SEVERITY_ZH
+from schemas.labels import LEDGER_ZH, MAIL_STATUS_ZH, OUTCOME_ZH, SEVERITY_ZH, TRIGGER_ZH
 from schemas.round import get_round
 from transforms.inbox import InboxFile, scan_inbox
-from warehouse.store import Warehouse, WarehouseBusy
+from warehouse.alert_state import failed_mail, mail_counts, requeue_failed
+from warehouse.models import as_utc, utcnow
+from warehouse.store import Warehouse
 from warehouse.table import open_issues
+
+
+class HuizongGroup(ChineseGroup):
+    """Every command fails the same way: one Chinese line, exit code 2 for what the
+    operator can fix, 1 for a defect of ours (its traceback goes to the log)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort,
+                KeyboardInterrupt):
+            raise
+        except Exception as error:
+            fixable = explain(error)
+            if fixable is not None:
+                console.print(f"[red]{escape(str(fixable))}[/red]", highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
+            console.print(f"[red]{escape(internal_error_line(error))}[/red]", highlight=False,
+                          soft_wrap=True)
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
     name="huizong",
-    cls=ChineseGroup,
+    cls=HuizongGroup,
     help="青年发展数据汇总：收集、校验各责任单位报送的年度指标，生成汇总表与报告。",
     no_args_is_help=True,
     add_completion=False,
@@ -156,19 +182,38 @@ def _override(**values: object) -> None:
     get_settings.cache_clear()
 
 
+def _open_warehouse() -> Warehouse:
+    """Reached and upgraded before any flow starts, so an unreachable database is one
+    line, not a failed flow run."""
+    settings = get_settings()
+    settings.ensure_dirs()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    return warehouse
+
+
 def _report(action: Callable[[], RunSummary]) -> None:
-    """Run a flow; a user's data problem is not a failure, a broken pipeline is."""
-    try:
-        with console.status("正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……"):
-            summary = action()
-    except WarehouseBusy as error:
-        console.print(f"[red]{escape(str(error))}[/red]")
-        raise typer.Exit(2) from None
+    """Run a flow, then deliver its mail outside the run; a user's data problem is not a
+    failure, a broken pipeline is."""
+    _open_warehouse()
+    with console.status("正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……"):
+        summary = action()
     for line in summary.lines_zh():
         console.print(escape(line), highlight=False)
+    if summary.mails and get_settings().smtp_host:
+        _deliver()
     if summary.nothing_processed:
         console.print("[red]本次收到的文件全部因程序内部错误未能处理，请查看日志并联系技术支持。[/red]")
         raise typer.Exit(1)
+
+
+def _deliver() -> None:
+    from flows.runs import mail
+
+    with console.status("正在投递邮件……"):
+        delivery = mail()
+    for line in delivery.lines_zh():
+        console.print(escape(line), highlight=False)
 
 
 @app.command("run", cls=ChineseCommand)
@@ -201,44 +246,76 @@ def rerun_command(
 @app.command("watch", cls=ChineseCommand)
 def watch_command(interval: Annotated[float, typer.Option(
         "--interval", help="检查收件箱的间隔（秒）")] = 30) -> None:
-    """监视收件箱：有新文件（且已复制完整）时，只处理这些文件所属的单位。按 Ctrl+C 停止。"""
-    from flows.deployments import watch_inbox
+    """监视收件箱：启动时先处理停机期间收到的文件，之后有新文件（且已复制完整）时立即处理。
+
+    按 Ctrl+C 或发送 SIGTERM 停止（10 秒内退出）。
+    """
+    from flows.deployments import RUNNER_STOP_SECONDS, stop_signals, watch_inbox
     from flows.runs import on_arrival
 
+    _open_warehouse()
     console.print(f"正在监视 {get_settings().inbox_dir}（每 {interval:g} 秒检查一次），"
                   "按 Ctrl+C 停止。")
-    stop = threading.Event()
-    try:
-        watch_inbox(lambda files: _report(lambda: on_arrival(files)), interval, stop)
-    except KeyboardInterrupt:
-        console.print("已停止监视。")
+    with stop_signals() as stop:
+        # Runs happen off the main thread, so a stop request is answered at once; a run
+        # cut short is rolled back file by file and its lock taken over by the next run.
+        watching = threading.Thread(
+            target=watch_inbox, args=(lambda files: _report(lambda: on_arrival(files)),
+                                      interval, stop), name="inbox-watcher", daemon=True)
+        watching.start()
+        while watching.is_alive() and not stop.wait(0.5):
+            pass
+        watching.join(timeout=RUNNER_STOP_SECONDS)
+    console.print("已停止监视。")
 
 
 @app.command("serve", cls=ChineseCommand)
-def serve_command(interval: Annotated[float, typer.Option(
-        "--interval", help="检查收件箱的间隔（秒）")] = 30) -> None:
-    """常驻运行：每晚 02:00 自动汇总、监视收件箱、可在 Prefect 界面中手动重跑。"""
-    from flows.deployments import local_server, serve_everything
+def serve_command(
+    interval: Annotated[float, typer.Option("--interval", help="检查收件箱的间隔（秒）")] = 30,
+    port: Annotated[int, typer.Option(
+        "--port", help="Prefect 界面和接口的端口（已设置 PREFECT_API_URL 时不启动自己的服务）"
+    )] = 4200,
+) -> None:
+    """常驻运行：每晚 02:00 自动汇总、监视收件箱、定时投递邮件、可在 Prefect 界面中手动重跑。
 
-    try:
-        with local_server() as api:
-            console.print(f"Prefect 界面：{api.removesuffix('/api')}  （按 Ctrl+C 停止）")
-            serve_everything(interval)
-    except KeyboardInterrupt:
-        console.print("已停止。")
+    启动时先处理停机期间收到的文件。按 Ctrl+C 或发送 SIGTERM 停止（10 秒内退出）。
+    """
+    from flows.deployments import local_server, serve_everything, stop_signals
+
+    _open_warehouse()
+    with stop_signals() as stop, local_server(port) as server:
+        console.print(f"Prefect 界面：{server.url.removesuffix('/api')}  （按 Ctrl+C 停止）")
+        serve_everything(interval, stop, server.alive)
+    console.print("已停止。")
+
+
+@app.command("send-mail", cls=ChineseCommand)
+def send_mail_command(retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="把多次重试仍失败的邮件重新排队（修好邮件设置后使用）")] = False,
+) -> None:
+    """立即投递待发送的邮件（serve 运行时每隔几分钟会自动投递）。"""
+    warehouse = _open_warehouse()
+    if retry_failed:
+        with warehouse.begin() as session:
+            count = requeue_failed(session)
+        console.print(f"已把 {count} 封发送失败的邮件重新排队。")
+    if not get_settings().smtp_host:
+        console.print("未配置邮件服务器（HUIZONG_SMTP_HOST），邮件只保存在发件箱 outbox/。")
+        return
+    _deliver()
 
 
 @app.command("deploy", cls=ChineseCommand)
 def deploy_command(pool: Annotated[str, typer.Option(
         "--pool", help="Prefect 工作池名称（process 类型）")] = "huizong") -> None:
-    """把三个流程注册到 Prefect 服务器的工作池，由其他机器上的 worker 执行。
+    """把四个流程注册到 Prefect 服务器的工作池，由其他机器上的 worker 执行。
 
     需先设置 PREFECT_API_URL 指向共用的 Prefect 服务器。
     """
     from flows.deployments import deploy_to_pool
 
     ids = deploy_to_pool(pool)
-    console.print(f"已在工作池“{pool}”注册 {len(ids)} 个部署：nightly、inbox、rerun。")
+    console.print(f"已在工作池“{pool}”注册 {len(ids)} 个部署：nightly、inbox、rerun、mail。")
 
 
 def _known_department(text: str) -> str:
@@ -272,18 +349,41 @@ def report_command(out: RunOutOption = None) -> None:
 # ── looking at the warehouse ──────────────────────────────────────────────────
 @app.command("status", cls=ChineseCommand)
 def status_command() -> None:
-    """报送台账：各单位应报、已采用、待改错误、待核提醒和状态。"""
-    settings = get_settings()
-    warehouse = Warehouse(settings.warehouse_url)
-    warehouse.init()
+    """报送台账（各单位应报、已采用、待改错误、待核提醒和状态），以及运行和邮件情况。"""
+    warehouse = _open_warehouse()
     table = Table(title="报送情况")
     for column in ("单位", "应报", "已报", "已采用", "待改错误", "待核提醒", "最近报送", "状态"):
         table.add_column(column)
     for row in current_ledger(warehouse):
-        moment = row.last_submission.strftime("%m-%d %H:%M") if row.last_submission else "—"
         table.add_row(row.department, str(row.expected), str(row.received), str(row.accepted),
-                      str(row.open_errors), str(row.open_warnings), moment, LEDGER_ZH[row.status])
+                      str(row.open_errors), str(row.open_warnings),
+                      local_text(row.last_submission, "%m-%d %H:%M"), LEDGER_ZH[row.status])
     console.print(table)
+    for line in _operations_zh(warehouse):
+        console.print(escape(line), highlight=False)
+
+
+def _operations_zh(warehouse: Warehouse) -> list[str]:
+    """Who holds the run lock, how the last run ended, where the mail stands."""
+    holder = warehouse.lock_holder()
+    lines = [f"正在运行：{holder.describe_zh()}。" if holder else "当前没有正在进行的汇总运行。"]
+    last = warehouse.last_finished_run()
+    if last is not None:
+        ended = as_utc(last.finished_at or last.started_at)
+        took = age_text((ended - as_utc(last.started_at)).total_seconds())
+        outcome = OUTCOME_ZH.get(last.outcome, last.outcome)
+        lines.append(f"上次运行：#{last.id}（{TRIGGER_ZH.get(last.trigger, last.trigger)}），"
+                     f"{local_text(last.started_at)} 开始，结果：{outcome}，用时 {took}，"
+                     f"{age_text((utcnow() - ended).total_seconds())}前结束。")
+    with warehouse.begin() as session:
+        counts = mail_counts(session)
+        failed = failed_mail(session)
+    lines.append("邮件：" + "，".join(f"{MAIL_STATUS_ZH[state]} {counts.get(state, 0)} 封"
+                                   for state in MAIL_STATUS_ZH) + "。")
+    lines += [f"  发送失败：{alert.recipient}《{alert.subject}》（{alert.attempts} 次，"
+              f"{local_text(alert.created_at, '%m-%d %H:%M')} 生成）：{alert.last_error}"
+              for alert in failed]
+    return lines
 
 
 @app.command("issues", cls=ChineseCommand)

@@ -3,7 +3,10 @@ whose workers run on other machines (`huizong deploy --pool …`)."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -12,43 +15,57 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from prefect import serve
 from prefect.deployments import run_deployment
 from prefect.deployments.runner import RunnerDeployment
-from prefect.schedules import Cron
+from prefect.runner import Runner
+from prefect.schedules import Cron, Interval
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config import PROJECT_ROOT, get_settings
-from flows.runs import nightly, on_arrival, rerun
+from flows.cli_errors import UserFixable
+from flows.runs import mail, nightly, on_arrival, rerun
 from pipeline.watch import InboxWatcher
 
-NIGHTLY_CRON = Cron("0 2 * * *", timezone="Asia/Shanghai")
+SERVER_STOP_SECONDS = 3
+RUNNER_STOP_SECONDS = 5
 # One run of each at a time; the warehouse lock keeps different deployments apart too.
 LIMIT = 1
 
 
+def nightly_schedule() -> Cron:
+    return Cron("0 2 * * *", timezone=get_settings().timezone)
+
+
+def mail_schedule() -> Interval:
+    return Interval(dt.timedelta(minutes=get_settings().mail_every_minutes))
+
+
 def local_deployments() -> list[RunnerDeployment]:
     return [
-        nightly.to_deployment(name="nightly", schedules=[NIGHTLY_CRON],
+        nightly.to_deployment(name="nightly", schedules=[nightly_schedule()],
                               parameters={"trigger": "schedule"}, concurrency_limit=LIMIT,
-                              description="每晚 02:00（北京时间）自动汇总"),
+                              description="每晚 02:00（本地时间）自动汇总"),
         on_arrival.to_deployment(name="inbox", concurrency_limit=LIMIT,
                                  description="收件箱出现新文件时由监视程序触发"),
         rerun.to_deployment(name="rerun", concurrency_limit=LIMIT,
                             description="在界面中填写单位名称，立即重跑该单位"),
+        mail.to_deployment(name="mail", schedules=[mail_schedule()], concurrency_limit=LIMIT,
+                           description="定时投递待发送的邮件；汇总运行写出新邮件后也会立即触发"),
     ]
 
 
 def deploy_to_pool(pool: str) -> list[str]:
-    """Register nightly, inbox and rerun on a work pool; workers pull the code from this
+    """Register nightly, inbox, rerun and mail on a work pool; workers pull the code from this
     project directory (shared or checked out at the same path on every worker)."""
     ids = []
     for entrypoint, name, extra in (
-        ("flows/runs.py:nightly", "nightly", {"schedules": [NIGHTLY_CRON],
+        ("flows/runs.py:nightly", "nightly", {"schedules": [nightly_schedule()],
                                              "parameters": {"trigger": "schedule"}}),
         ("flows/runs.py:on_arrival", "inbox", {}),
         ("flows/runs.py:rerun", "rerun", {}),
+        ("flows/runs.py:mail", "mail", {"schedules": [mail_schedule()]}),
     ):
         source = nightly.from_source(source=str(PROJECT_ROOT), entrypoint=entrypoint)
         ids.append(str(source.deploy(name=name, work_pool_name=pool, concurrency_limit=LIMIT,
@@ -58,13 +75,18 @@ def deploy_to_pool(pool: str) -> list[str]:
 
 def watch_inbox(on_files: Callable[[list[str]], object], poll_seconds: float,
                 stop: threading.Event) -> None:
-    """Poll the inbox; hand files that stopped changing to `on_files`."""
+    """Poll the inbox until `stop`; hand files that stopped changing to `on_files`.
+
+    The first look hands out everything already there, so files that arrived while
+    nobody watched are processed at once (what was loaded before is skipped by its hash).
+    """
     watcher = InboxWatcher(get_settings().inbox_dir)
-    watcher.prime()
-    while not stop.wait(poll_seconds):
+    while True:
         ready = watcher.poll()
         if ready:
             on_files([str(f.path.relative_to(watcher.inbox)) for f in ready])
+        if stop.wait(poll_seconds):
+            return
 
 
 def _free_port() -> int:
@@ -74,15 +96,43 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_server(port: int | None = None) -> Iterator[str]:
-    """A Prefect server with its UI for this machine, unless PREFECT_API_URL is set."""
+def stop_signals() -> Iterator[threading.Event]:
+    """SIGTERM and SIGINT (Ctrl+C) set the event instead of killing the process where it
+    stands, so whoever waits on it stops in order; the old handlers come back after."""
+    stop = threading.Event()
+    previous = {number: signal.signal(number, lambda *_: stop.set())
+                for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@dataclass(frozen=True, slots=True)
+class PrefectServer:
+    url: str
+    process: subprocess.Popen[bytes] | None = None  # None: a server someone else runs
+
+    def alive(self) -> bool:
+        return self.process is None or self.process.poll() is None
+
+
+@contextmanager
+def local_server(port: int | None = None) -> Iterator[PrefectServer]:
+    """A Prefect server with its UI for this machine, unless PREFECT_API_URL is set.
+
+    The server runs in its own session, so a Ctrl+C in the terminal reaches `serve`
+    alone; `serve` stops it last, after its own work.
+    """
     if os.environ.get("PREFECT_API_URL"):
-        yield os.environ["PREFECT_API_URL"]
+        yield PrefectServer(os.environ["PREFECT_API_URL"])
         return
     port = port or _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + float(os.environ[
@@ -92,29 +142,58 @@ def local_server(port: int | None = None) -> Iterator[str]:
                 urllib.request.urlopen(f"{url}/health", timeout=2).close()
                 break
             except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(
-                        "Prefect 服务未能启动，请查看 var/prefect 下的日志") from None
-                time.sleep(1)
+                if server.poll() is not None:
+                    raise ServerFailed(f"Prefect 服务未能启动（端口 {port} 可能已被占用），"
+                                       "请换一个端口（--port）或查看 var/log/huizong.log"
+                                       ) from None
+                if time.monotonic() > deadline:
+                    raise ServerFailed("Prefect 服务启动超时，请查看 var/log/huizong.log"
+                                       ) from None
+                time.sleep(0.5)
         os.environ["PREFECT_API_URL"] = url  # for child processes (the served runs)
         with temporary_settings(updates={PREFECT_API_URL: url}):
-            yield url
+            yield PrefectServer(url, server)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=SERVER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
-def serve_everything(poll_seconds: float) -> None:
-    """Serve the three deployments and watch the inbox until interrupted."""
-    stop = threading.Event()
+class ServerFailed(UserFixable):
+    """The local Prefect server would not start or stopped while serving."""
+
+
+def serve_everything(poll_seconds: float, stop: threading.Event,
+                     server_alive: Callable[[], bool] = lambda: True) -> None:
+    """Serve the deployments and watch the inbox until `stop` is set.
+
+    The runner lives in a thread and the main thread keeps the signals, so a stop request
+    is honoured within RUNNER_STOP_SECONDS whatever the runner is doing: it is asked to
+    stop (cancelling a run in progress, whose lock the next run takes over once its
+    heartbeat is silent) and, if it has not stopped by then, left behind as a daemon.
+    """
+    runner = Runner(pause_on_shutdown=False)
+    for item in local_deployments():
+        runner.add_deployment(item)
 
     def trigger(files: list[str]) -> None:
         run_deployment("inbox/inbox", parameters={"files": files}, timeout=0)
 
-    thread = threading.Thread(target=watch_inbox, args=(trigger, poll_seconds, stop),
-                              daemon=True)
-    thread.start()
-    try:
-        serve(*local_deployments(), print_starting_message=False)
-    finally:
-        stop.set()
+    serving = threading.Thread(target=asyncio.run, args=(runner.start(),), name="runner",
+                               daemon=True)
+    watching = threading.Thread(target=watch_inbox, args=(trigger, poll_seconds, stop),
+                                name="inbox-watcher", daemon=True)
+    serving.start()
+    watching.start()
+    while not stop.wait(1):
+        if not serving.is_alive():
+            raise ServerFailed("部署服务意外停止，请查看 var/log/huizong.log")
+        if not server_alive():
+            raise ServerFailed("Prefect 服务意外停止，请查看 var/log/huizong.log")
+    if runner.started:
+        runner.execute_in_background(runner.astop)
+    serving.join(timeout=RUNNER_STOP_SECONDS)
+    watching.join(timeout=1)

@@ -18,7 +18,6 @@ DEFAULTS = {
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_UI_ENABLED": "true",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
 }
 
@@ -29,3 +28,6 @@ def apply() -> None:
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
+    # Prefect's own chatter is only worth the log file when someone asks for detail.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL",
+                          "DEBUG" if settings.log_level == "DEBUG" else "WARNING")

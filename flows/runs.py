@@ -1,12 +1,24 @@
-"""The Prefect flows: the nightly run, a run for files that just arrived, and a manual
-rerun for one department. They orchestrate tasks; every decision lives in pipeline/."""
+"""The Prefect flows: the nightly run, a run for files that just arrived, a manual rerun
+for one department, and mail delivery. They orchestrate tasks; every decision lives in
+pipeline/, alerts/ and warehouse/."""
 
 from __future__ import annotations
 
-from prefect import flow
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+from prefect.runtime import deployment, flow_run
+from prefect.states import Crashed
+
+from alerts.delivery import DeliveryReport
 from config import Settings, get_settings
+from flows.logs import NOTICE
 from flows.tasks import (
+    deliver_mail,
     find_new_files,
     load_submissions,
     publish_artifacts,
@@ -14,13 +26,17 @@ from flows.tasks import (
     refresh,
     render_report,
     reprocess_archive,
-    send_alerts,
+    write_alerts,
 )
 from pipeline.departments import resolve_department
 from pipeline.ingest import IngestReport
 from pipeline.summary import RunSummary
 from transforms.inbox import InboxFile, select_files
+from warehouse.run_lock import CrashedRun, HolderInfo
 from warehouse.store import Warehouse
+
+MAIL_DEPLOYMENT = "mail/mail"
+log = logging.getLogger(__name__)
 
 
 def open_warehouse(settings: Settings) -> Warehouse:
@@ -30,25 +46,69 @@ def open_warehouse(settings: Settings) -> Warehouse:
     return warehouse
 
 
+def _say_waiting(holder: HolderInfo) -> None:
+    NOTICE.warning("另一个汇总任务正在运行（%s），等待其结束……", holder.describe_zh())
+
+
+@contextmanager
+def _exclusive_run(warehouse: Warehouse, settings: Settings, trigger: str
+                   ) -> Iterator[tuple[int, list[CrashedRun]]]:
+    """The run lock (heart-beating) and the run record; runs found dead are reported."""
+    with (warehouse.exclusive(wait_seconds=settings.lock_wait_seconds,
+                              stale_after=settings.lock_stale_seconds,
+                              on_wait=_say_waiting) as lock,
+          warehouse.recording(trigger, lock, flow_run.id) as run_id):
+        for crashed in lock.crashed:
+            log.warning("%s", crashed.describe_zh())
+        _crash_in_prefect(lock.crashed)
+        yield run_id, lock.crashed
+
+
+def _crash_in_prefect(crashed: list[CrashedRun]) -> None:
+    """The dead runs' Prefect flow runs still say Running; say what happened to them."""
+    ids = [run.flow_run_id for run in crashed if run.flow_run_id]
+    if not ids:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            for flow_run_id in ids:
+                client.set_flow_run_state(flow_run_id, Crashed(
+                    message="进程被终止或机器停止，已由下一次运行接管"), force=True)
+    except Exception:  # Prefect's bookkeeping must not stop the data run
+        log.warning("无法在 Prefect 中把中断的运行标记为 Crashed", exc_info=True)
+
+
 def _finish(warehouse: Warehouse, settings: Settings, run_id: int, trigger: str,
-            files_seen: int, report: IngestReport) -> RunSummary:
-    products = refresh(warehouse, settings, report)
+            files_seen: int, report: IngestReport, crashed: list[CrashedRun]) -> RunSummary:
+    products = refresh(warehouse, settings, report, bool(crashed))
     draft = render_report(warehouse, settings, products)
-    alerts = send_alerts(warehouse, settings)
+    alerts = write_alerts(warehouse, settings)
     summary = record_run(warehouse, run_id, trigger, files_seen, report, products, draft,
-                         alerts)
+                         alerts, crashed)
     publish_artifacts(warehouse, summary)
     return summary
+
+
+def _nudge_delivery(summary: RunSummary) -> None:
+    """Served runs hand new mail to the `mail` deployment at once instead of waiting for
+    its next scheduled pass; the CLI delivers after the run itself."""
+    if not summary.mails or deployment.id is None:
+        return
+    try:
+        run_deployment(MAIL_DEPLOYMENT, timeout=0)
+    except Exception:  # the scheduled pass will deliver it
+        log.warning("无法立即启动邮件投递，将由定时投递发送", exc_info=True)
 
 
 def _load_inbox_files(warehouse: Warehouse, settings: Settings, files: list[InboxFile],
                       trigger: str, department: str | None = None,
                       years: tuple[int, ...] | None = None) -> RunSummary:
-    with (warehouse.exclusive(wait_seconds=settings.lock_wait_seconds),
-          warehouse.recording(trigger) as run_id):
+    with _exclusive_run(warehouse, settings, trigger) as (run_id, crashed):
         arrivals, seen = find_new_files(warehouse, files, settings, run_id)
         report = load_submissions(warehouse, arrivals, run_id, settings, department, years)
-        return _finish(warehouse, settings, run_id, trigger, seen, report)
+        summary = _finish(warehouse, settings, run_id, trigger, seen, report, crashed)
+    _nudge_delivery(summary)
+    return summary
 
 
 @flow(name="nightly", description="夜间汇总：读取收件箱中新的或更正的文件，校验、入库并更新汇总表")
@@ -73,10 +133,18 @@ def rerun(department: str, years: list[int] | None = None, file: str | None = No
     warehouse = open_warehouse(settings)
     code = resolve_department(department, warehouse.registry)
     if reprocess:
-        with (warehouse.exclusive(wait_seconds=settings.lock_wait_seconds),
-              warehouse.recording("manual") as run_id):
+        with _exclusive_run(warehouse, settings, "manual") as (run_id, crashed):
             report = reprocess_archive(warehouse, code, run_id, settings)
-            return _finish(warehouse, settings, run_id, "manual", report.files_new, report)
+            summary = _finish(warehouse, settings, run_id, "manual", report.files_new,
+                              report, crashed)
+        _nudge_delivery(summary)
+        return summary
     files = select_files(settings.inbox_dir, [file] if file else None)
     return _load_inbox_files(warehouse, settings, files, "manual", code,
                              tuple(years) if years else None)
+
+
+@flow(name="mail", description="投递邮件：发送发件箱中待发送的邮件，失败的按间隔自动重试")
+def mail() -> DeliveryReport:
+    settings = get_settings()
+    return deliver_mail(open_warehouse(settings), settings)

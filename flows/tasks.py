@@ -12,6 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from alerts.delivery import DeliveryReport, deliver_queued
 from alerts.stage import AlertReport, run_alerts
 from config import Settings
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
@@ -19,7 +20,9 @@ from pipeline.outputs import Products, current_ledger, refresh_outputs
 from pipeline.summary import RunSummary, issue_tables, summarise
 from report.build import ReportResult, refresh_report
 from transforms.inbox import InboxFile
+from warehouse.alert_state import mail_counts
 from warehouse.problems import open_problems
+from warehouse.run_lock import CrashedRun
 from warehouse.store import Warehouse
 from warehouse.table import open_issues
 
@@ -46,8 +49,10 @@ def reprocess_archive(warehouse: Warehouse, department: str, run_id: int,
 
 
 @task(name="refresh_outputs", retries=2, retry_delay_seconds=[2, 10], **TASK)
-def refresh(warehouse: Warehouse, settings: Settings, report: IngestReport) -> Products | None:
-    return refresh_outputs(warehouse, settings.outputs_dir, report.changed)
+def refresh(warehouse: Warehouse, settings: Settings, report: IngestReport,
+            after_crash: bool) -> Products | None:
+    # A run that died may have died half-way through writing them.
+    return refresh_outputs(warehouse, settings.outputs_dir, report.changed or after_crash)
 
 
 @task(name="render_report", retries=1, retry_delay_seconds=[5], **TASK)
@@ -56,20 +61,29 @@ def render_report(warehouse: Warehouse, settings: Settings,
     return refresh_report(warehouse, settings.outputs_dir, products is not None)
 
 
-@task(name="send_alerts", **TASK)
-def send_alerts(warehouse: Warehouse, settings: Settings) -> AlertReport:
+@task(name="write_alerts", **TASK)
+def write_alerts(warehouse: Warehouse, settings: Settings) -> AlertReport:
     return run_alerts(warehouse, settings)
+
+
+@task(name="deliver_mail", **TASK)
+def deliver_mail(warehouse: Warehouse, settings: Settings) -> DeliveryReport:
+    return deliver_queued(warehouse, settings)
 
 
 @task(name="record_run", **TASK)
 def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
                report: IngestReport, products: Products | None,
-               draft: ReportResult | None, alerts: AlertReport) -> RunSummary:
+               draft: ReportResult | None, alerts: AlertReport,
+               crashed: list[CrashedRun]) -> RunSummary:
     names = {d.code: d.name for d in warehouse.registry.departments}
     with warehouse.begin() as session:
         problems = open_problems(session)
+        mail = mail_counts(session)
     summary = summarise(run_id, trigger, files_seen, report, products,
                         current_ledger(warehouse), names, alerts, draft, problems)
+    summary.crashed = [run.describe_zh() for run in crashed]
+    summary.mails_failed = mail.get("failed", 0)
     warehouse.finish_run(
         run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
         submissions=len(summary.loaded), values_accepted=summary.values_accepted,

@@ -36,6 +36,7 @@ class RunSummary:
     # Open problems that are nobody's fault but ours or the inbox's: (file, what happened).
     problems: list[tuple[str, str]] = field(default_factory=list)
     files_failed: int = 0  # new files skipped this run because of an internal error
+    crashed: list[str] = field(default_factory=list)  # earlier runs found dead, taken over
 
     @property
     def nothing_processed(self) -> bool:
@@ -51,7 +52,8 @@ class RunSummary:
         return [r.department for r in self.ledger if r.status != "submitted"]
 
     def lines_zh(self) -> list[str]:
-        lines = [f"本次运行（{TRIGGER_ZH.get(self.trigger, self.trigger)}）：检查文件 "
+        lines = [f"发现：{text}。" for text in self.crashed]
+        lines += [f"本次运行（{TRIGGER_ZH.get(self.trigger, self.trigger)}）：检查文件 "
                  f"{self.files_seen} 个，新文件 {self.files_new} 个，"
                  f"入库版本 {len(self.loaded)} 个，采用数值 {self.values_accepted} 个。"]
         lines.append(f"新发现错误 {self.new_errors} 项、提醒 {self.new_warnings} 项；"
@@ -71,7 +73,8 @@ class RunSummary:
             kinds = "、".join(f"{MAIL_ZH[k]} {n} 封" for k, n in self.mails.items())
             lines.append(f"已生成邮件（outbox/）：{kinds}。")
         if self.mails_failed:
-            lines.append(f"有 {self.mails_failed} 封邮件发送失败，已保存在发件箱，下次运行时重试。")
+            lines.append(f"有 {self.mails_failed} 封邮件多次重试仍未发出，已保存在发件箱"
+                         "（huizong status 可查看原因）。")
         if self.problems:
             lines.append("以下文件未能处理（不是报送单位的问题，已记录，未通知单位）："
                          + "；".join(f"{name}：{what}" for name, what in self.problems))
@@ -91,8 +94,6 @@ class RunSummary:
             "|---|---|---|---|---|---|", ledger])
 
 
-
-
 def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
               products: Products | None, ledger: list[LedgerRow],
               names: dict[str, str], alerts: AlertReport,
@@ -109,7 +110,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         resolved=sum(len(o.resolved_issues) for _, o in changed),
         ledger=ledger,
         outputs=[p.name for p in products.paths] if products else [],
-        mails=alerts.composed, mails_failed=alerts.failed,
+        mails=alerts.composed,
         report_gaps=draft.gaps if draft else [], report_written=draft is not None,
         problems=[(p.file_name, describe_problem(p)) for p in problems],
         files_failed=len(report.failures),

@@ -35,8 +35,3 @@ class InboxWatcher:
                 self._handed_out[item.path] = signature
         self._last_look = look
         return ready
-
-    def prime(self) -> None:
-        """Treat what is already in the inbox as seen: the nightly run picks it up."""
-        self.poll()
-        self._handed_out.update(self._last_look)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from warehouse.models import Alert, File, Issue, Observation, Submission, utcnow
+from warehouse.models import Alert, File, Issue, Observation, Run, Submission, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,26 +62,59 @@ def resolved_by(session: Session, submission_id: int) -> list[Issue]:
 
 
 def record_alert(session: Session, *, department: str | None, recipient: str, kind: str,
-                 subject: str, digest: str, message_path: str) -> Alert:
+                 subject: str, digest: str, message_path: str, queued: bool) -> Alert:
+    """`queued` for the delivery step, or `written` (outbox only) without a mail server."""
     alert = Alert(department_code=department, recipient=recipient, kind=kind, subject=subject,
-                  digest=digest, message_path=message_path, status="pending")
+                  digest=digest, message_path=message_path,
+                  status="queued" if queued else "written")
     session.add(alert)
     session.flush()
     return alert
 
 
-def undelivered(session: Session) -> list[Alert]:
-    return list(session.scalars(select(Alert).where(Alert.status.in_(("pending", "failed")))
-                                .order_by(Alert.id)))
+def due_for_delivery(session: Session, now: dt.datetime) -> list[Alert]:
+    return list(session.scalars(
+        select(Alert).where(Alert.status == "queued",
+                            (Alert.next_attempt_at.is_(None)) | (Alert.next_attempt_at <= now))
+        .order_by(Alert.id)))
 
 
-def mark_delivered(session: Session, alert_id: int, error: str | None) -> None:
+def mark_sent(session: Session, alert_id: int) -> None:
     alert = session.get(Alert, alert_id)
     alert.attempts += 1
-    if error is None:
-        alert.status, alert.sent_at, alert.last_error = "sent", utcnow(), ""
-    else:
-        alert.status, alert.last_error = "failed", error[:2000]
+    alert.status, alert.sent_at, alert.last_error = "sent", utcnow(), ""
+    alert.next_attempt_at = None
+
+
+def mark_attempt_failed(session: Session, alert_id: int, error: str,
+                        retry_minutes: tuple[float, ...], *, final: bool = False) -> bool:
+    """Schedule the next attempt, or give up after the last; True when given up."""
+    alert = session.get(Alert, alert_id)
+    alert.attempts += 1
+    alert.last_error = error[:2000]
+    if final or alert.attempts > len(retry_minutes):
+        alert.status, alert.next_attempt_at = "failed", None
+        return True
+    alert.next_attempt_at = utcnow() + dt.timedelta(minutes=retry_minutes[alert.attempts - 1])
+    return False
+
+
+def requeue_failed(session: Session) -> int:
+    alerts = failed_mail(session)
+    for alert in alerts:
+        alert.status, alert.attempts, alert.next_attempt_at = "queued", 0, None
+    return len(alerts)
+
+
+def mail_counts(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all())
+
+
+def failed_mail(session: Session, since: dt.datetime | None = None) -> list[Alert]:
+    query = select(Alert).where(Alert.status == "failed")
+    if since is not None:
+        query = query.where(Alert.created_at > since)
+    return list(session.scalars(query.order_by(Alert.id)))
 
 
 def activity_since(session: Session, moment: dt.datetime | None
@@ -96,3 +129,10 @@ def activity_since(session: Session, moment: dt.datetime | None
     resolved = session.scalars(select(Issue).where(
         Issue.resolved_at > since, Issue.severity != "info")).all()
     return [tuple(row) for row in loaded], list(opened), list(resolved)
+
+
+def crashed_runs(session: Session, since: dt.datetime | None) -> list[Run]:
+    query = select(Run).where(Run.outcome == "crashed")
+    if since is not None:
+        query = query.where(Run.finished_at > since)
+    return list(session.scalars(query.order_by(Run.id)))

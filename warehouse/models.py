@@ -20,6 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from config.clock import as_utc
+
+__all__ = ["as_utc"]  # re-exported: every module reading stored times needs it
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -30,11 +34,6 @@ NAMING = {
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -88,7 +87,9 @@ class Run(Base):
     trigger: Mapped[str] = mapped_column(String(20))  # schedule / inbox / manual
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
+    # running / succeeded / failed / crashed (killed; found by the run that took over)
     outcome: Mapped[str] = mapped_column(String(20), default="running")
+    flow_run_id: Mapped[str | None] = mapped_column(String(40))  # Prefect's, where one exists
     files_seen: Mapped[int] = mapped_column(Integer, default=0)
     files_new: Mapped[int] = mapped_column(Integer, default=0)
     submissions: Mapped[int] = mapped_column(Integer, default=0)
@@ -209,8 +210,11 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(30))  # issues / confirmation / reminder / summary
     subject: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64), default="")  # of the issues it listed
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / sent / failed
+    # written (kept in the outbox only: no SMTP server configured) / queued / sent /
+    # failed (after the last attempt)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     message_path: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -224,6 +228,7 @@ class Lock(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int | None] = mapped_column(Integer)
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

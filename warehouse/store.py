@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import socket
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from schemas.catalogue import Catalogue, get_catalogue
@@ -19,14 +14,11 @@ from schemas.round import get_round
 from warehouse.engine import get_engine, transaction
 from warehouse.load import prior_values
 from warehouse.migrate import upgrade
-from warehouse.models import Lock, Run, as_utc, utcnow
+from warehouse.models import Run, utcnow
+from warehouse.run_lock import HolderInfo, RunLock, WarehouseBusy, holder_info
 from warehouse.sync import sync_reference_data
 
-PIPELINE_LOCK = "pipeline"
-
-
-class WarehouseBusy(Exception):
-    """另一个汇总任务正在运行，请稍后再试（或等待其完成）。"""
+__all__ = ["Warehouse", "WarehouseBusy"]
 
 
 class Warehouse:
@@ -53,18 +45,33 @@ class Warehouse:
         with self.begin() as session:
             return prior_values(session, departments)
 
-    # ── runs ────────────────────────────────────────────────────────────────
-    def start_run(self, trigger: str) -> int:
+    # ── runs, each under the lock that keeps two runs from writing at once ──────
+    @contextmanager
+    def exclusive(self, *, wait_seconds: float = 0, stale_after: float = 60,
+                  on_wait: Callable[[HolderInfo], None] | None = None) -> Iterator[RunLock]:
+        """Hold the pipeline lock (heart-beating); wait up to `wait_seconds` for another
+        run. A lock silent for `stale_after` seconds is taken over (see run_lock)."""
+        lock = RunLock(self.engine, stale_after=stale_after)
+        lock.acquire(wait_seconds, on_wait)
+        try:
+            yield lock
+        finally:
+            lock.release()
+
+    def start_run(self, trigger: str, flow_run_id: str | None = None) -> int:
         with self.begin() as session:
-            run = Run(trigger=trigger)
+            run = Run(trigger=trigger, flow_run_id=flow_run_id)
             session.add(run)
             session.flush()
             return run.id
 
     @contextmanager
-    def recording(self, trigger: str) -> Iterator[int]:
+    def recording(self, trigger: str, lock: RunLock | None = None,
+                  flow_run_id: str | None = None) -> Iterator[int]:
         """A run record that ends as failed if the pipeline breaks inside the block."""
-        run_id = self.start_run(trigger)
+        run_id = self.start_run(trigger, flow_run_id)
+        if lock is not None:
+            lock.attach(run_id)
         try:
             yield run_id
         except BaseException as error:
@@ -76,43 +83,10 @@ class Warehouse:
             session.execute(update(Run).where(Run.id == run_id).values(
                 outcome=outcome, finished_at=utcnow(), **counts))
 
-    # ── the lock that keeps two runs from writing at once ─────────────────────
-    @contextmanager
-    def exclusive(self, *, wait_seconds: float = 0, stale_after: float = 6 * 3600
-                  ) -> Iterator[None]:
-        """Hold the pipeline lock; wait up to `wait_seconds` for another run to finish.
+    def lock_holder(self) -> HolderInfo | None:
+        return holder_info(self.engine)
 
-        A lock whose holder stopped heart-beating for `stale_after` seconds (a killed
-        run) is taken over.
-        """
-        holder = f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
-        deadline = time.monotonic() + wait_seconds
-        while not self._try_lock(holder, stale_after):
-            if time.monotonic() >= deadline:
-                raise WarehouseBusy(WarehouseBusy.__doc__)
-            time.sleep(0.5)
-        try:
-            yield
-        finally:
-            with self.begin() as session:
-                session.execute(delete(Lock).where(Lock.name == PIPELINE_LOCK,
-                                                   Lock.holder == holder))
-
-    def _try_lock(self, holder: str, stale_after: float) -> bool:
-        try:
-            with self.begin() as session:
-                current = session.get(Lock, PIPELINE_LOCK)
-                if current is not None:
-                    age = utcnow() - as_utc(current.heartbeat_at)
-                    if age < dt.timedelta(seconds=stale_after):
-                        return False
-                    session.delete(current)
-                    session.flush()
-                session.add(Lock(name=PIPELINE_LOCK, holder=holder))
-            return True
-        except IntegrityError:
-            return False  # another run inserted the lock between our read and write
-
-    def lock_holder(self) -> str | None:
+    def last_finished_run(self) -> Run | None:
         with self.begin() as session:
-            return session.scalar(select(Lock.holder).where(Lock.name == PIPELINE_LOCK))
+            return session.scalars(select(Run).where(Run.outcome != "running")
+                                   .order_by(Run.id.desc()).limit(1)).first()
