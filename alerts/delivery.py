@@ -75,8 +75,6 @@ def _pass(warehouse: Warehouse, settings: Settings, now: dt.datetime) -> Deliver
     try:
         with smtp_session(settings) as smtp:
             for alert_id, recipient, path in due:
-                if time.monotonic() > deadline:
-                    break
                 try:
                     smtp.send(Path(path).read_bytes(), sender, recipient)
                 except FileNotFoundError:
@@ -92,6 +90,8 @@ def _pass(warehouse: Warehouse, settings: Settings, now: dt.datetime) -> Deliver
                         mark_sent(session, alert_id)
                     report.sent += 1
                 done += 1
+                if time.monotonic() > deadline:
+                    break
     except MailNotSent as error:
         report.problem_zh = str(error)
         log.warning("邮件服务器问题：%s", error)

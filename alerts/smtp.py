@@ -135,7 +135,8 @@ def _connection_problem(error: BaseException, settings: Settings) -> str:
         return f"无法连接邮件服务器 {where}（连接被拒绝），请确认服务器地址和端口。"
     if isinstance(error, socket.gaierror):
         return f"找不到邮件服务器 {settings.smtp_host}，请确认服务器地址。"
-    if isinstance(error, TimeoutError | socket.timeout):
+    # smtplib reports a reply that never came as a disconnection "timed out".
+    if isinstance(error, TimeoutError | socket.timeout) or "timed out" in str(error):
         return (f"邮件服务器 {where} 在 {settings.smtp_timeout_seconds:g} 秒内没有响应，"
                 "稍后重试。")
     if isinstance(error, ssl.SSLError):

@@ -5,7 +5,6 @@ injection, because department names, file names and typed values come from users
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from config.clock import iso_local, local_text
 from schemas.catalogue import Catalogue
 from schemas.describe import AGGREGATION_ZH
 from schemas.issue import SEVERITY_ORDER
@@ -50,10 +50,6 @@ def _number(value: float | None) -> int | float | str:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
-def _moment(value: dt.datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else ""
-
-
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -66,7 +62,7 @@ def issue_rows(issues: Sequence[tuple[Issue, str]], names: dict[str, str]) -> li
                                                SEVERITY_ORDER[pair[0].severity]))
     return [[names.get(i.department_code or "", "未识别单位"), file, i.sheet, i.cell,
              i.indicator_code, i.year or "", i.raw_value, i.rule, i.severity, i.message_zh,
-             i.state, _moment(i.first_seen), _moment(i.last_seen)] for i, file in ordered]
+             i.state, iso_local(i.first_seen), iso_local(i.last_seen)] for i, file in ordered]
 
 
 def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
@@ -80,7 +76,7 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
     _write_csv(paths[1], ISSUE_COLUMNS, issue_rows(issues, names))
     _write_csv(paths[2], LEDGER_COLUMNS, (
         [r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
-         _moment(r.last_submission), r.status] for r in ledger))
+         iso_local(r.last_submission), r.status] for r in ledger))
     _write_workbook(paths[3], table, ledger, issue_rows(issues, names), catalogue, years)
     return paths
 
@@ -97,7 +93,7 @@ def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
     _rows(ledger_sheet, ["责任单位", "应报项数", "已报项数", "已采用项数", "待改错误", "待核提醒",
                          "最近报送时间", "状态"],
           [[r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
-            _moment(r.last_submission), LEDGER_ZH[r.status]] for r in ledger])
+            local_text(r.last_submission), LEDGER_ZH[r.status]] for r in ledger])
     issue_sheet = workbook.create_sheet("问题清单")
     _rows(issue_sheet, ["责任单位", "文件", "工作表", "单元格", "指标代码", "年度", "填报值",
                         "规则", "级别", "问题说明", "状态", "首次发现", "最近发现"],

@@ -1,6 +1,10 @@
 """One Prefect test server per session; every test gets its own project folder."""
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
@@ -30,3 +34,15 @@ def project(tmp_path, monkeypatch, prefect_server):
 def example_inbox(project):
     shutil.copytree(PROJECT_ROOT / "inbox", project.inbox_dir, dirs_exist_ok=True)
     return project
+
+
+HUIZONG = Path(sys.executable).with_name("huizong")
+
+
+def huizong(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
+    """The real command in its own process, talking to this session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), **env}
+    return subprocess.run([HUIZONG, *args], capture_output=True, text=True,
+                          env=environment, timeout=timeout)

@@ -88,7 +88,6 @@ def test_watcher_waits_for_a_slow_copy_then_runs_for_that_file(example_inbox, co
     shutil.rmtree(example_inbox.inbox_dir)
     example_inbox.inbox_dir.mkdir()
     watcher = InboxWatcher(example_inbox.inbox_dir)
-    watcher.prime()
     data = corpus.filled_template("org", "org_slow.xlsx").path.read_bytes()
     target = example_inbox.inbox_dir / "组织部.xlsx"
     copied = threading.Event()
