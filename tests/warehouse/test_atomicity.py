@@ -1,5 +1,6 @@
 """A load killed at any point leaves the warehouse as it was; two runs never both write."""
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from tests.warehouse.helpers import counts, drop, run
-from warehouse.models import Lock, utcnow
+from warehouse.models import Lock, Run, utcnow
 from warehouse.store import WarehouseBusy
 
 BIG_LOAD = textwrap.dedent("""
@@ -97,15 +98,41 @@ def test_two_runs_started_together_load_each_file_once(warehouse, settings, corp
 
 def test_a_second_run_that_will_not_wait_is_told_why(warehouse):
     with (warehouse.exclusive(),
-          pytest.raises(WarehouseBusy, match="另一个汇总任务正在运行"),
+          pytest.raises(WarehouseBusy, match="另一个汇总任务正在运行（一个汇总任务，"),
           warehouse.exclusive(wait_seconds=0)):
         pass
 
 
-def test_a_stale_lock_of_a_killed_run_is_taken_over(warehouse):
+def test_a_lock_silent_for_a_minute_is_taken_over_and_its_run_marked_crashed(warehouse):
+    dead = warehouse.start_run("schedule", flow_run_id="0f0f0f0f-0000-4000-8000-000000000000")
     with warehouse.begin() as session:
-        long_ago = utcnow().replace(year=2020)
-        session.add(Lock(name="pipeline", holder="dead:1", acquired_at=long_ago,
-                         heartbeat_at=long_ago))
-    with warehouse.exclusive(wait_seconds=0):
-        assert warehouse.lock_holder() != "dead:1"
+        silent = utcnow() - dt.timedelta(seconds=61)
+        session.add(Lock(name="pipeline", holder="dead:1:x", run_id=dead, acquired_at=silent,
+                         heartbeat_at=silent))
+    with warehouse.exclusive(wait_seconds=0, stale_after=60) as lock:
+        assert warehouse.lock_holder().holder == lock.holder
+        [crashed] = lock.crashed
+    assert crashed.id == dead and crashed.flow_run_id.startswith("0f0f")
+    assert "异常中断" in crashed.describe_zh() and "夜间定时" in crashed.describe_zh()
+    with warehouse.begin() as session:
+        run = session.get(Run, dead)
+        assert run.outcome == "crashed" and run.finished_at is not None
+
+
+def test_a_live_run_keeps_its_lock_by_heart_beating(warehouse):
+    """With a 4 s stale time, a run holding the lock for 9 s is never taken over; the
+    waiting run hears whom it waits for, and gives up saying so."""
+    heard = []
+    with warehouse.exclusive(stale_after=4) as lock:
+        run_id = warehouse.start_run("manual")
+        lock.attach(run_id)
+        started = time.monotonic()
+        with (pytest.raises(WarehouseBusy, match=f"运行 #{run_id}（手动）") as refused,
+              warehouse.exclusive(wait_seconds=9, stale_after=4, on_wait=heard.append)):
+            pass
+        assert time.monotonic() - started >= 9
+        assert not lock.lost.is_set()
+    assert "最近心跳" in str(refused.value) and "已运行" in str(refused.value)
+    [holder] = heard
+    assert holder.run_id == run_id and holder.trigger == "manual"
+    assert warehouse.lock_holder() is None

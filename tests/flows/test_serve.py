@@ -1,0 +1,107 @@
+"""A real `huizong serve` and `huizong watch`: they catch up with what arrived while they
+were down, and stop within 10 s on SIGTERM or SIGINT, the Prefect server last."""
+
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from config import PROJECT_ROOT
+from tests.alerts.conftest import free_port
+from tests.flows.conftest import HUIZONG
+from warehouse.models import Submission
+from warehouse.store import Warehouse
+
+STOP_WITHIN = 10
+
+
+def _start(root, *args: str, external_api: bool) -> subprocess.Popen:
+    shutil.copytree(PROJECT_ROOT / "inbox", root / "inbox")
+    env = {**os.environ, "HUIZONG_ROOT": str(root), "PREFECT_HOME": str(root / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    if external_api:
+        from prefect.settings import PREFECT_API_URL
+
+        env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    return subprocess.Popen([HUIZONG, *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for_line(process: subprocess.Popen, needle: str, seconds: float) -> str:
+    seen, deadline = "", time.monotonic() + seconds
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    while needle not in seen:
+        assert time.monotonic() < deadline and process.poll() is None, seen[-3000:]
+        if selector.select(timeout=1):
+            seen += process.stdout.readline()
+    return seen
+
+
+def _submissions(root) -> int:
+    with Warehouse(f"sqlite:///{root / 'var' / 'huizong.db'}").begin() as session:
+        return session.scalar(select(func.count()).select_from(Submission))
+
+
+def _caught_up(root, seconds: float) -> None:
+    """The example inbox was there before the process started: it is processed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if _submissions(root) == 9:
+                return
+        except Exception:  # the warehouse file may not have its tables yet
+            pass
+        time.sleep(1)
+    pytest.fail("the files that were waiting in the inbox were not processed")
+
+
+def _stops_in_time(process: subprocess.Popen, number: signal.Signals) -> float:
+    process.send_signal(number)
+    started = time.monotonic()
+    process.wait(timeout=STOP_WITHIN + 20)
+    took = time.monotonic() - started
+    assert took < STOP_WITHIN, f"stopped after {took:.1f} s"
+    assert process.returncode == 0, process.stdout.read()[-3000:]
+    return took
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize(("number", "external_api"), [
+    (signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)],
+    ids=["sigterm-own-server", "sigint-own-server", "sigterm-external-server"])
+def test_serve_catches_up_and_stops_cleanly(tmp_path, prefect_server, number, external_api):
+    port = free_port()
+    process = _start(tmp_path, "serve", "--port", str(port), "--interval", "1",
+                     external_api=external_api)
+    try:
+        _wait_for_line(process, "Prefect 界面", 240)
+        assert external_api or _listening(port)
+        _caught_up(tmp_path, 180)
+        took = _stops_in_time(process, number)
+        print(f"serve stopped {took:.1f} s after {number.name}")
+        assert not _listening(port)  # the server child went with it
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_watch_catches_up_and_stops_cleanly(tmp_path, prefect_server):
+    process = _start(tmp_path, "watch", "--interval", "1", external_api=True)
+    try:
+        _wait_for_line(process, "正在监视", 120)
+        _caught_up(tmp_path, 180)
+        _stops_in_time(process, signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
