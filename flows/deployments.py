@@ -4,6 +4,7 @@ whose workers run on other machines (`huizong deploy --pool …`)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import os
 import signal
@@ -29,7 +30,7 @@ from flows.runs import mail, nightly, on_arrival, rerun
 from pipeline.watch import InboxWatcher
 
 SERVER_STOP_SECONDS = 3
-RUNNER_STOP_SECONDS = 5
+RUNNER_STOP_SECONDS = 3
 # One run of each at a time; the warehouse lock keeps different deployments apart too.
 LIMIT = 1
 
@@ -182,9 +183,11 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
     def trigger(files: list[str]) -> None:
         run_deployment("inbox/inbox", parameters={"files": files}, timeout=0)
 
-    serving = threading.Thread(target=asyncio.run, args=(runner.start(),), name="runner",
-                               daemon=True)
-    watching = threading.Thread(target=watch_inbox, args=(trigger, poll_seconds, stop),
+    # Threads start with an empty context: hand them ours, which holds the API URL.
+    serving = threading.Thread(target=contextvars.copy_context().run,
+                               args=(asyncio.run, runner.start()), name="runner", daemon=True)
+    watching = threading.Thread(target=contextvars.copy_context().run,
+                                args=(watch_inbox, trigger, poll_seconds, stop),
                                 name="inbox-watcher", daemon=True)
     serving.start()
     watching.start()

@@ -21,6 +21,8 @@ from config.settings import get_settings
 # Lines for the person at the terminal in every mode (a run waiting for another, say).
 NOTICE = logging.getLogger("huizong.notice")
 LOG_FILE = "huizong.log"
+OUR_PACKAGES = ("alerts", "config", "flows", "forms", "huizong", "pipeline", "report",
+                "schemas", "transforms", "warehouse")
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 5
 
@@ -59,7 +61,10 @@ def configure(terminal_level: int = logging.CRITICAL + 1) -> None:
         terminal.setFormatter(_LocalTimeFormatter("%(asctime)s %(message)s"))
         root.addHandler(file)
         root.addHandler(terminal)
-        root.setLevel(min(level, logging.INFO))
+        # Our packages at the chosen level; libraries' chatter only with DEBUG.
+        root.setLevel(level if level == logging.DEBUG else logging.WARNING)
+        for package in OUR_PACKAGES:
+            logging.getLogger(package).setLevel(level)
     terminal.threshold = terminal_level
     # A served flow run imports Prefect (and its terminal handler) before our modules.
     for handler in root.handlers:
