@@ -67,7 +67,7 @@ def _state(url: str) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(generated_inbox, tmp_path_factory) -> tuple[dict, dict, float]:
+def uninterrupted(generated_inbox, tmp_path_factory, prefect_server) -> tuple[dict, dict, float]:
     root = tmp_path_factory.mktemp("reference")
     url = f"sqlite:///{root / 'var' / 'huizong.db'}"
     started = time.monotonic()
