@@ -49,10 +49,9 @@ class HuizongGroup(ChineseGroup):
         except Exception as error:
             fixable = explain(error)
             if fixable is not None:
-                console.print(f"[red]{escape(str(fixable))}[/red]", highlight=False, soft_wrap=True)
+                console.print(f"[red]{escape(str(fixable))}[/red]", highlight=False)
                 raise typer.Exit(2) from None
-            console.print(f"[red]{escape(internal_error_line(error))}[/red]", highlight=False,
-                          soft_wrap=True)
+            console.print(f"[red]{escape(internal_error_line(error))}[/red]", highlight=False)
             raise typer.Exit(1) from None
 
 
@@ -64,7 +63,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console()
+console = Console(soft_wrap=True)  # a terminal wraps; a log or a pipe gets whole lines
 
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="输出目录（默认：项目下 outputs/templates）")

@@ -29,7 +29,13 @@ from schemas.validate import ValidationResult, validate
 from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
 from transforms.sandbox import ReaderPool, ReadFailure, ReadJob
 from warehouse.archive import archive_bytes
-from warehouse.load import IncomingFile, LoadOutcome, department_key, load_submission
+from warehouse.load import (
+    IncomingFile,
+    LoadOutcome,
+    current_versions,
+    department_key,
+    load_submission,
+)
 from warehouse.models import File, Submission, as_utc
 from warehouse.problems import record_problem, resolve_inbox_problems_except, resolve_problems
 from warehouse.store import Warehouse
@@ -68,9 +74,10 @@ class Arrival:
 
 def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
                  settings: Settings, run_id: int | None = None) -> tuple[list[Arrival], int]:
-    """Files whose bytes are new, or were dropped again after they were last loaded.
+    """Files whose bytes are new, or an older version's bytes dropped again.
 
-    An unchanged file costs a stat and a hash. The bytes of every arrival are archived
+    An unchanged file, or a copy of a current version under another name, costs a stat
+    and a hash. The bytes of every arrival are archived
     before anything else is done with them. Links and special files are recorded for the
     office and never opened.
     """
@@ -78,6 +85,7 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
         last_loaded = dict(session.execute(
             select(File.sha256, func.max(Submission.received_at))
             .join(Submission, Submission.file_id == File.id).group_by(File.sha256)).all())
+        current = current_versions(session)
     arrivals, seen, refused = [], 0, []
     for source in files:
         seen += 1
@@ -95,7 +103,9 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
             continue
         sha = hashlib.sha256(data).hexdigest()
         loaded = last_loaded.get(sha)
-        if loaded is not None and received <= as_utc(loaded):
+        # The bytes of a department's current version, under any name or date, say
+        # nothing new; older bytes dropped again become the newest version.
+        if sha in current or (loaded is not None and received <= as_utc(loaded)):
             continue
         archived = archive_bytes(settings.archive_dir, sha, source.path.name, data)
         arrivals.append(Arrival(IncomingFile(sha, source.path.name, source.folder, len(data),

@@ -62,6 +62,16 @@ def department_key(result: ReadResult) -> str:
     return result.department or f"?{result.file_sha256}"
 
 
+def current_versions(session: Session) -> set[str]:
+    """The sha256 of every department's newest version."""
+    newest = (select(Submission.department_key, func.max(Submission.version).label("version"))
+              .group_by(Submission.department_key).subquery())
+    return set(session.scalars(
+        select(File.sha256).join(Submission, Submission.file_id == File.id)
+        .join(newest, (newest.c.department_key == Submission.department_key)
+              & (newest.c.version == Submission.version))))
+
+
 def load_submission(session: Session, incoming: IncomingFile, result: ReadResult,
                     assessments: Sequence[Assessment], issues: Sequence[IssueRecord],
                     run_id: int | None, *, reprocess: Submission | None = None) -> LoadOutcome:

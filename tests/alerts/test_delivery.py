@@ -1,9 +1,12 @@
 """Mail is a queue of its own: a data run never talks to the mail server, delivery is a
 separate step with attempts spread across passes, and no secret leaks anywhere."""
 
+import datetime as dt
+import email
 import socket
 import threading
 import time
+from email import policy
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -14,7 +17,7 @@ from config import get_settings
 from flows.runs import mail, nightly
 from tests.alerts.conftest import Mailbox, Server, free_port
 from tests.flows.conftest import huizong
-from warehouse.models import Alert
+from warehouse.models import Alert, Lock, utcnow
 from warehouse.store import Warehouse
 
 PASSWORD = "联席办Ü密码-2026!"
@@ -190,3 +193,26 @@ def test_a_non_ascii_password_logs_in_or_fails_without_leaking(example_inbox, mo
         assert leaks == []
     finally:
         server.stop()
+
+
+def test_the_office_hears_of_a_crashed_run_and_of_mail_that_never_went(example_inbox):
+    settings = get_settings()
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
+    dead = warehouse.start_run("schedule")
+    silent = utcnow() - dt.timedelta(minutes=5)
+    with warehouse.begin() as session:
+        session.add(Lock(name="pipeline", holder="old-host:4242:x", run_id=dead,
+                         acquired_at=silent, heartbeat_at=silent))
+        session.add(Alert(recipient="kejiju@qingyuan.example.gov.cn", kind="issues",
+                          subject="上周的问题通知", status="failed", attempts=7,
+                          last_error="邮件服务器拒绝登录（代码 535）", message_path=""))
+    summary = nightly("schedule")
+    assert summary.lines_zh()[0].startswith(f"发现：运行 #{dead}（夜间定时，")
+    assert "有 1 封邮件多次重试仍未发出" in "\n".join(summary.lines_zh())
+    [office] = [email.message_from_bytes(path.read_bytes(), policy=policy.default)
+                for path in settings.outbox_dir.glob("*summary*.eml")]
+    text = office.get_body(("plain",)).get_content()
+    assert "系统运行情况（无需各单位处理）" in text
+    assert f"运行 #{dead}（夜间定时" in text and "异常中断" in text
+    assert "kejiju@qingyuan.example.gov.cn 的邮件《上周的问题通知》7 次发送均失败" in text

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
 from sqlalchemy import func, select
 
 from benchmarks.nightly import write_inbox
@@ -110,6 +112,10 @@ def test_kill_minus_nine_anywhere_then_the_next_run_finishes_the_job(
     assert set(outcomes[:-1]) <= {"crashed", "succeeded"} and outcomes[-1] == "succeeded"
     if outcomes[-2:-1] == ["crashed"]:  # found dead by the last run, which says so
         assert "异常中断" in finished.stdout, finished.stdout
+    # Prefect is told too: the killed runs' flow runs do not stay Running.
+    with get_client(sync_client=True) as client:
+        for flow_run_id in _crashed_flow_runs(warehouse_url):
+            assert client.read_flow_run(flow_run_id).state.type == StateType.CRASHED
     state = _state(warehouse_url)
     assert state["running"] == 0
     assert state["files"] == reference_state["files"] == FILES
@@ -117,6 +123,12 @@ def test_kill_minus_nine_anywhere_then_the_next_run_finishes_the_job(
     assert state["observations"] == reference_state["observations"]
     assert state["accepted"] == reference_state["accepted"]  # nothing lost
     assert _products(tmp_path) == reference_products
+
+
+def _crashed_flow_runs(url: str) -> list[str]:
+    with Warehouse(url).begin() as session:
+        return list(session.scalars(select(Run.flow_run_id).where(
+            Run.outcome == "crashed", Run.flow_run_id.is_not(None))))
 
 
 def _outcomes(url: str) -> list[str]:

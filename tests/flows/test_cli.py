@@ -7,6 +7,8 @@ from typer.testing import CliRunner
 
 from config import PROJECT_ROOT
 from flows.cli import app
+from tests.flows.conftest import huizong
+from warehouse.store import Warehouse
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -39,3 +41,43 @@ def test_the_console_script_runs_from_any_directory(tmp_path):
     assert "已就绪" in result.stdout
     assert (tmp_path / "v" / "archive").is_dir() and (tmp_path / "m").is_dir()
     assert not (tmp_path / "inbox").exists()  # the inbox resolved to the project, not cwd
+
+
+def _one_line(result: subprocess.CompletedProcess, code: int, text: str) -> None:
+    """The operator reads one Chinese line and no traceback."""
+    assert result.returncode == code, result.stdout + result.stderr
+    output = (result.stdout + result.stderr).strip()
+    assert text in output and "\n" not in output and "Traceback" not in output, output
+
+
+def test_mistakes_an_operator_can_fix_are_one_line_and_exit_2(tmp_path):
+    env = {"HUIZONG_ROOT": str(tmp_path)}
+    _one_line(huizong("status", HUIZONG_WAREHOUSE_URL="postgresql+psycopg://x@127.0.0.1:1/db",
+                      **env), 2, "无法连接数据仓库 postgresql+psycopg://x@127.0.0.1:1/db：连接被拒绝")
+    _one_line(huizong("run", HUIZONG_WAREHOUSE_URL="postgresql+psycopg://u:secret@h:port/db",
+                      **env), 2, "设置有误（HUIZONG_WAREHOUSE_URL）")
+    _one_line(huizong("run", "--warehouse", "mysql://x", **env), 2,
+              "设置有误（HUIZONG_WAREHOUSE_URL）")
+    _one_line(huizong("status", HUIZONG_TIMEZONE="Mars/Base", **env), 2,
+              "HUIZONG_TIMEZONE 不是已知的时区")
+    _one_line(huizong("check", str(tmp_path / "没有这个文件.xlsx"), **env), 2, "找不到")
+    _one_line(huizong("rerun", "-d", "不存在的局", **env), 2, "不存在的局")
+
+
+def test_a_run_that_finds_the_warehouse_busy_says_for_whom_it_waits(tmp_path,
+                                                                    prefect_server):
+    env = {"HUIZONG_ROOT": str(tmp_path), "HUIZONG_LOCK_WAIT_SECONDS": "3"}
+    (tmp_path / "inbox").mkdir()
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'var' / 'huizong.db'}")
+    warehouse.init()
+    with warehouse.exclusive(stale_after=60) as lock:
+        run_id = warehouse.start_run("schedule")
+        lock.attach(run_id)
+        status = huizong("status", **env)
+        busy = huizong("run", **env)
+    assert f"正在运行：运行 #{run_id}（夜间定时）" in status.stdout
+    assert busy.returncode == 2, busy.stdout + busy.stderr
+    # While waiting it says for whom; then one line saying why it gave up.
+    assert "等待其结束" in busy.stderr and f"运行 #{run_id}（夜间定时）" in busy.stderr
+    _one_line(subprocess.CompletedProcess(busy.args, busy.returncode, busy.stdout, ""), 2,
+              f"另一个汇总任务正在运行（运行 #{run_id}（夜间定时）")

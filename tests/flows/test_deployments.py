@@ -5,7 +5,7 @@ from flows.deployments import local_deployments
 
 def test_nightly_at_two_in_beijing_and_one_run_at_a_time():
     deployments = {d.name: d for d in local_deployments()}
-    assert set(deployments) == {"nightly", "inbox", "rerun"}
+    assert set(deployments) == {"nightly", "inbox", "rerun", "mail"}
     [schedule] = deployments["nightly"].schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
     assert deployments["nightly"].parameters == {"trigger": "schedule"}
@@ -14,3 +14,15 @@ def test_nightly_at_two_in_beijing_and_one_run_at_a_time():
     rerun = deployments["rerun"]._parameter_openapi_schema  # what the UI form shows
     assert set(rerun.properties) == {"department", "years", "file", "reprocess"}
     assert rerun.required == ["department"]
+
+
+def test_mail_is_delivered_every_few_minutes(monkeypatch):
+    from config import get_settings
+
+    monkeypatch.setenv("HUIZONG_MAIL_EVERY_MINUTES", "3")
+    get_settings.cache_clear()
+    try:
+        [schedule] = {d.name: d for d in local_deployments()}["mail"].schedules
+        assert schedule.schedule.interval.total_seconds() == 180
+    finally:
+        get_settings.cache_clear()

@@ -1,6 +1,8 @@
 """The run's products, checked cell by cell, on both dialects."""
 
 import csv
+import datetime as dt
+import re
 
 import openpyxl
 import pytest
@@ -67,6 +69,12 @@ def test_issues_and_ledger_csv(exported, settings):
     assert ledger["市残疾人联合会"]["status"] == "submitted"
     assert ledger["市教育局"]["status"] == "not_submitted"
     assert ledger["市教育局"]["last_submission"] == ""
+    # Machine timestamps: ISO 8601 with the local offset, the same text on both databases.
+    for moment in (issue["first_seen"], issue["last_seen"],
+                   ledger["市委组织部"]["last_submission"]):
+        parsed = dt.datetime.fromisoformat(moment)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", moment), moment
+        assert parsed.utcoffset() == dt.timedelta(hours=8)
 
 
 def test_indicator_table_xlsx_for_people(exported, settings, figures):

@@ -3,7 +3,9 @@
 import openpyxl
 import pytest
 
+from pipeline.ingest import new_arrivals
 from tests.warehouse.helpers import accepted, counts, drop, issues, run
+from transforms.inbox import scan_inbox
 from warehouse.models import Submission
 
 
@@ -79,8 +81,9 @@ def test_identical_redrop_is_no_new_version(warehouse, settings, edu_with_three_
     before = counts(warehouse)
     assert run(warehouse, settings).outcomes == []  # unchanged inbox: a hash, nothing more
     drop(settings, first, name="又发了一次.xlsx")  # same bytes, new name, later time
-    report = run(warehouse, settings)
-    assert [o.status for _, o in report.outcomes] == ["unchanged"]
+    arrivals, _ = new_arrivals(warehouse, scan_inbox(settings.inbox_dir), settings)
+    assert arrivals == []  # known by its hash: not even read
+    assert run(warehouse, settings).outcomes == []  # and not on any later run either
     assert counts(warehouse) == before
 
 
