@@ -93,7 +93,6 @@ def undeliverable_mail(base: Path, api: str) -> None:
         root = _project(base, f"mail{pending}", PROJECT_ROOT / "inbox")
         url = f"sqlite:///{root / 'var' / 'huizong.db'}"
         warehouse = Warehouse(url)
-        (root / "var").mkdir()
         warehouse.init()
         with warehouse.begin() as session:
             session.add_all(Alert(recipient="office@example.gov.cn", kind="reminder",

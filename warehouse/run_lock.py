@@ -2,7 +2,8 @@
 
 The holder refreshes `heartbeat_at` from a background thread. A lock whose heartbeat is
 older than `stale_after` seconds belongs to a run that was killed or whose machine went
-away; it is taken over, and every run still marked `running` is marked `crashed`: runs
+away, and a lock whose holder on this very machine no longer exists needs no waiting at
+all; either is taken over, and every run still marked `running` is marked `crashed`: runs
 only start under the lock, so once we hold it none of them can be alive.
 """
 
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -47,8 +49,8 @@ class HolderInfo:
 
     def describe_zh(self) -> str:
         now = utcnow()
-        host, _, rest = self.holder.partition(":")
-        pid = rest.partition(":")[0]
+        machine, _, rest = self.holder.partition(":")
+        host, pid = machine.partition("/")[0], rest.partition(":")[0]
         what = f"运行 #{self.run_id}" if self.run_id else "一个汇总任务"
         if self.trigger:
             what += f"（{TRIGGER_ZH.get(self.trigger, self.trigger)}）"
@@ -75,6 +77,43 @@ def crash_text(run_id: int, trigger: str, started_at: dt.datetime) -> str:
             "已标记为“中断”，由随后的运行接管并补做")
 
 
+def _machine() -> str:
+    """This machine and PID namespace: a process id means the same process only here."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:")
+    except OSError:
+        namespace = "?"
+    return f"{socket.gethostname()}/{namespace}"
+
+
+_HERE = _machine()
+
+
+def _died_on_this_machine(holder: str) -> bool:
+    """A holder on this machine whose process is gone (killed) need not be waited for.
+    Only a definite "no such process" counts; anything else waits for the heartbeat."""
+    machine, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if machine != _HERE or "?" in machine or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """Killed but not yet reaped by its parent: dead all the same."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
 def holder_info(engine: Engine, name: str = PIPELINE_LOCK) -> HolderInfo | None:
     with transaction(engine) as session:
         row = session.execute(
@@ -92,7 +131,7 @@ class RunLock:
         self.engine = engine
         self.name = name
         self.stale_after = stale_after
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.holder = f"{_HERE}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self.crashed: list[CrashedRun] = []
         self.lost = threading.Event()
         self._stop = threading.Event()
@@ -139,10 +178,12 @@ class RunLock:
                 current = session.get(Lock, self.name)
                 if current is not None:
                     silent = utcnow() - as_utc(current.heartbeat_at)
-                    if silent < dt.timedelta(seconds=self.stale_after):
+                    gone = _died_on_this_machine(current.holder)
+                    if silent < dt.timedelta(seconds=self.stale_after) and not gone:
                         return False
-                    log.warning("运行锁已 %s 没有心跳（持有者 %s），判定该运行已中断，接管",
-                                age_text(silent.total_seconds()), current.holder)
+                    log.warning("运行锁的持有者 %s 已不在（%s），判定该运行已中断，接管",
+                                current.holder, "进程已不存在" if gone else
+                                f"{age_text(silent.total_seconds())}没有心跳")
                     session.delete(current)
                     session.flush()
                 session.add(Lock(name=self.name, holder=self.holder))

@@ -9,8 +9,10 @@ import textwrap
 import time
 
 import pytest
+from sqlalchemy import delete
 
 from tests.warehouse.helpers import counts, drop, run
+from warehouse import run_lock
 from warehouse.models import Lock, Run, utcnow
 from warehouse.store import WarehouseBusy
 
@@ -136,3 +138,37 @@ def test_a_live_run_keeps_its_lock_by_heart_beating(warehouse):
     [holder] = heard
     assert holder.run_id == run_id and holder.trigger == "manual"
     assert warehouse.lock_holder() is None
+
+
+def test_a_lock_whose_holder_died_on_this_machine_is_taken_over_at_once(warehouse):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    gone = int(finished.stdout)
+    with warehouse.begin() as session:
+        session.add(Lock(name="pipeline", holder=f"{run_lock._HERE}:{gone}:x",
+                         heartbeat_at=utcnow()))
+    with warehouse.exclusive(wait_seconds=0, stale_after=60) as lock:
+        assert lock.holder.startswith(run_lock._HERE)
+    # A holder that is alive here, or that lives on another machine, is waited for.
+    for holder in (f"{run_lock._HERE}:{os.getpid()}:x", f"other-host/1:{gone}:x"):
+        with warehouse.begin() as session:
+            session.add(Lock(name="pipeline", holder=holder, heartbeat_at=utcnow()))
+        with pytest.raises(WarehouseBusy), warehouse.exclusive(wait_seconds=0):
+            pass
+        with warehouse.begin() as session:
+            session.execute(delete(Lock))
+
+
+def test_a_killed_holder_not_yet_reaped_by_its_parent_counts_as_dead():
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        holder = f"{run_lock._HERE}:{killed.pid}:x"
+        assert not run_lock._died_on_this_machine(holder)
+        killed.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not run_lock._died_on_this_machine(holder):  # a zombie until we wait()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        killed.kill()
+        killed.wait()
