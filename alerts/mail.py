@@ -7,7 +7,6 @@ department name can never inject a header.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -15,6 +14,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from alerts.content import Mail
+from config.clock import local_now
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 _UNSAFE = re.compile(r"[\r\n\t\x00-\x1f]+")
@@ -30,7 +30,7 @@ def build_message(mail: Mail, *, sender: tuple[str, str], to: tuple[str, str],
     message["Subject"] = header_safe(mail.subject)
     message["From"] = formataddr((header_safe(sender[0]), sender[1]))
     message["To"] = formataddr((header_safe(to[0]), to[1]))
-    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    message["Date"] = format_datetime(local_now())  # "+0800": what the office's clock says
     message["Message-ID"] = make_msgid(domain=sender[1].rpartition("@")[2] or None)
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
@@ -42,7 +42,7 @@ def build_message(mail: Mail, *, sender: tuple[str, str], to: tuple[str, str],
 
 def write_eml(outbox: Path, message: EmailMessage, stem: str) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
-    moment = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    moment = local_now().strftime("%Y%m%d-%H%M%S-%f")
     path = outbox / f"{moment}_{re.sub(r'[^0-9A-Za-z_.-]+', '_', stem)}.eml"
     path.write_bytes(message.as_bytes())
     return path

@@ -10,7 +10,8 @@ SUBMISSION_STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部�
                         "rejected": "未采用", "superseded": "已被新版本替代",
                         "unchanged": "与上一版相同"}
 TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动"}
-OUTCOME_ZH = {"running": "进行中", "succeeded": "完成", "failed": "出错", "crashed": "中断"}
+OUTCOME_ZH = {"running": "进行中", "succeeded": "完成", "failed": "出错", "stopped": "被停止",
+              "crashed": "中断"}
 MAIL_STATUS_ZH = {"queued": "待发送", "sent": "已发送", "failed": "发送失败",
                   "written": "仅保存（未配置邮件服务器）"}
 MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",

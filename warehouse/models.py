@@ -87,7 +87,8 @@ class Run(Base):
     trigger: Mapped[str] = mapped_column(String(20))  # schedule / inbox / manual
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
-    # running / succeeded / failed / crashed (killed; found by the run that took over)
+    # running / succeeded / failed / stopped (interrupted) / crashed (killed; found by the
+    # run that took over)
     outcome: Mapped[str] = mapped_column(String(20), default="running")
     flow_run_id: Mapped[str | None] = mapped_column(String(40))  # Prefect's, where one exists
     files_seen: Mapped[int] = mapped_column(Integer, default=0)

@@ -68,14 +68,19 @@ class Warehouse:
     @contextmanager
     def recording(self, trigger: str, lock: RunLock | None = None,
                   flow_run_id: str | None = None) -> Iterator[int]:
-        """A run record that ends as failed if the pipeline breaks inside the block."""
+        """A run record that ends as failed if the pipeline breaks inside the block, or as
+        stopped if it is interrupted."""
         run_id = self.start_run(trigger, flow_run_id)
         if lock is not None:
             lock.attach(run_id)
         try:
             yield run_id
-        except BaseException as error:
+        except Exception as error:
             self.finish_run(run_id, "failed", message=f"{type(error).__name__}: {error}")
+            raise
+        except BaseException:  # Ctrl+C, SIGTERM, a service stopping: not a fault
+            self.finish_run(run_id, "stopped",
+                            message="运行被中途停止；未完成的文件由下一次运行处理。")
             raise
 
     def finish_run(self, run_id: int, outcome: str, **counts: int | str) -> None:
