@@ -43,6 +43,7 @@ def huizong(*args: str, timeout: float = 600, **env: str) -> subprocess.Complete
     """The real command in its own process, talking to this session's Prefect server."""
     from prefect.settings import PREFECT_API_URL
 
-    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), **env}
+    api = PREFECT_API_URL.value()
+    environment = {**os.environ, **({"PREFECT_API_URL": str(api)} if api else {}), **env}
     return subprocess.run([HUIZONG, *args], capture_output=True, text=True,
                           env=environment, timeout=timeout)

@@ -21,8 +21,9 @@ from warehouse.store import Warehouse
 STOP_WITHIN = 10
 
 
-def _start(root, *args: str, external_api: bool) -> subprocess.Popen:
-    shutil.copytree(PROJECT_ROOT / "inbox", root / "inbox")
+def _start(root, *args: str, external_api: bool, inbox=PROJECT_ROOT / "inbox"
+           ) -> subprocess.Popen:
+    shutil.copytree(inbox, root / "inbox", dirs_exist_ok=True)
     env = {**os.environ, "HUIZONG_ROOT": str(root), "PREFECT_HOME": str(root / "prefect")}
     env.pop("PREFECT_API_URL", None)
     if external_api:
@@ -53,11 +54,8 @@ def _caught_up(root, seconds: float) -> None:
     """The example inbox was there before the process started: it is processed."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            if _submissions(root) == 9:
-                return
-        except Exception:  # the warehouse file may not have its tables yet
-            pass
+        if _count(root) == 9:
+            return
         time.sleep(1)
     pytest.fail("the files that were waiting in the inbox were not processed")
 
@@ -105,3 +103,46 @@ def test_watch_catches_up_and_stops_cleanly(tmp_path, prefect_server):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_serve_stopped_in_the_middle_of_a_run_then_started_again_finishes_the_job(
+        tmp_path, prefect_server):
+    from benchmarks.nightly import write_inbox
+
+    files = 400
+    inbox = tmp_path / "generated"
+    inbox.mkdir()
+    write_inbox(inbox, files)
+
+    def start() -> subprocess.Popen:
+        return _start(tmp_path, "serve", "--interval", "1", external_api=True,
+                      inbox=inbox)
+
+    process = start()
+    try:
+        _wait_for_line(process, "Prefect 界面", 120)
+        deadline = time.monotonic() + 180
+        while _count(tmp_path) == 0:
+            assert time.monotonic() < deadline, "the waiting files were not picked up"
+            time.sleep(0.2)
+        _stops_in_time(process, signal.SIGTERM)
+        interrupted = _count(tmp_path)
+        assert 0 < interrupted < files, interrupted
+        process = start()
+        _wait_for_line(process, "Prefect 界面", 120)
+        deadline = time.monotonic() + 240
+        while _count(tmp_path) < files:
+            assert time.monotonic() < deadline, _count(tmp_path)
+            time.sleep(1)
+        _stops_in_time(process, signal.SIGTERM)
+        assert _count(tmp_path) == files  # each file once
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _count(root) -> int:
+    try:
+        return _submissions(root)
+    except Exception:  # the warehouse is being created
+        return 0
