@@ -250,7 +250,6 @@ def watch_command(interval: Annotated[float, typer.Option(
     按 Ctrl+C 或发送 SIGTERM 停止（10 秒内退出）。
     """
     from flows.deployments import RUNNER_STOP_SECONDS, stop_signals, watch_inbox
-    from flows.runs import on_arrival
 
     _open_warehouse()
     console.print(f"正在监视 {get_settings().inbox_dir}（每 {interval:g} 秒检查一次），"
@@ -258,14 +257,29 @@ def watch_command(interval: Annotated[float, typer.Option(
     with stop_signals() as stop:
         # Runs happen off the main thread, so a stop request is answered at once; a run
         # cut short is rolled back file by file and its lock taken over by the next run.
-        watching = threading.Thread(
-            target=watch_inbox, args=(lambda files: _report(lambda: on_arrival(files)),
-                                      interval, stop), name="inbox-watcher", daemon=True)
+        watching = threading.Thread(target=watch_inbox, args=(_run_for_files, interval, stop),
+                                    name="inbox-watcher", daemon=True)
         watching.start()
         while watching.is_alive() and not stop.wait(0.5):
             pass
         watching.join(timeout=RUNNER_STOP_SECONDS)
     console.print("已停止监视。")
+
+
+def _run_for_files(files: list[str]) -> None:
+    """One run for files the watcher handed out; what stops it is said in one line and
+    raised again, so the watcher offers the files once more."""
+    from flows.runs import on_arrival
+
+    try:
+        _report(lambda: on_arrival(files))
+    except typer.Exit:
+        pass  # the run finished; its summary said what went wrong
+    except Exception as error:
+        fixable = explain(error)
+        console.print(f"[red]{escape(str(fixable) if fixable else internal_error_line(error))}"
+                      "[/red]", highlight=False)
+        raise
 
 
 @app.command("serve", cls=ChineseCommand)

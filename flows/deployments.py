@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import logging
 import os
 import signal
 import socket
@@ -31,6 +32,7 @@ from pipeline.watch import InboxWatcher
 
 SERVER_STOP_SECONDS = 3
 RUNNER_STOP_SECONDS = 3
+log = logging.getLogger(__name__)
 # One run of each at a time; the warehouse lock keeps different deployments apart too.
 LIMIT = 1
 
@@ -85,7 +87,11 @@ def watch_inbox(on_files: Callable[[list[str]], object], poll_seconds: float,
     while True:
         ready = watcher.poll()
         if ready:
-            on_files([str(f.path.relative_to(watcher.inbox)) for f in ready])
+            try:
+                on_files([str(f.path.relative_to(watcher.inbox)) for f in ready])
+            except Exception:  # the warehouse or the API away: keep watching, try again
+                log.exception("处理新文件的运行未能完成，%g 秒后重试", poll_seconds)
+                watcher.forget(ready)
         if stop.wait(poll_seconds):
             return
 

@@ -35,3 +35,8 @@ class InboxWatcher:
                 self._handed_out[item.path] = signature
         self._last_look = look
         return ready
+
+    def forget(self, items: list[InboxFile]) -> None:
+        """Hand these out again once they are stable (their run could not start)."""
+        for item in items:
+            self._handed_out.pop(item.path, None)

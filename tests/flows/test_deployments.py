@@ -26,3 +26,21 @@ def test_mail_is_delivered_every_few_minutes(monkeypatch):
         assert schedule.schedule.interval.total_seconds() == 180
     finally:
         get_settings.cache_clear()
+
+
+def test_files_whose_run_could_not_start_are_offered_again(project):
+    import threading
+
+    from flows.deployments import watch_inbox
+
+    (project.inbox_dir / "教育局.xlsx").write_bytes(b"x")
+    offered, stop = [], threading.Event()
+
+    def on_files(files):
+        offered.append(files)
+        if len(offered) == 1:
+            raise ConnectionError("数据仓库暂时连不上")
+        stop.set()
+
+    watch_inbox(on_files, 0.05, stop)
+    assert offered == [["教育局.xlsx"], ["教育局.xlsx"]]
