@@ -3,8 +3,9 @@ in batches, and load each into the warehouse in its own transaction, oldest firs
 
 A fault in one file costs that file: an exception of ours while reading, validating or
 loading it becomes an `internal_error` record for the office (the traceback goes to the
-log), its transaction rolls back, the others go on, and the next run retries it. Only a
-warehouse that cannot be reached stops the run.
+log), its savepoint rolls back, the others go on, and the next run retries it. Only a
+warehouse that cannot be reached stops the run. A department's files of one run are
+committed together, so a run killed half-way leaves each department as it was or done.
 """
 
 from __future__ import annotations
@@ -241,10 +242,30 @@ def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | No
         issues: dict[str, list[IssueRecord]] = {}
         for issue in validation.issues:
             issues.setdefault(issue.file_sha256, []).append(issue)
-        for arrival, result in batch:
+        for group in _by_department(batch):
+            _load_department(warehouse, group, assessments, issues, run_id, report, reprocess)
+
+
+def _by_department(batch: list[Pair]) -> list[list[Pair]]:
+    groups: dict[str, list[Pair]] = {}
+    for pair in batch:
+        groups.setdefault(department_key(pair[1]), []).append(pair)
+    return list(groups.values())
+
+
+def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[str, list],
+                     issues: dict[str, list[IssueRecord]], run_id: int | None,
+                     report: IngestReport, reprocess: Submission | None) -> None:
+    """A department's files of one run were judged together (they may contradict each
+    other), so they are committed together: a run killed half-way leaves all or none of
+    them, and the next run judges the same set again. Each file has its own savepoint,
+    so an exception of ours while loading one file costs that file only."""
+    loaded, broken = [], []
+    with warehouse.begin() as session:
+        for arrival, result in group:
             sha = result.file_sha256
             try:
-                with warehouse.begin() as session:
+                with session.begin_nested():
                     outcome = load_submission(session, arrival.incoming, result,
                                               assessments.get(sha, []), issues.get(sha, []),
                                               run_id, reprocess=reprocess)
@@ -252,8 +273,12 @@ def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | No
             except Exception as error:
                 if is_warehouse_down(error):
                     raise
-                _failed(warehouse, report, arrival, "load", traceback.format_exc(), run_id)
+                broken.append((arrival, traceback.format_exc()))
                 continue
-            report.outcomes.append((arrival.display_name, outcome))
-            if outcome.changed:
-                report.issues.extend(issues.get(sha, []))
+            loaded.append((arrival, sha, outcome))
+    for arrival, detail in broken:
+        _failed(warehouse, report, arrival, "load", detail, run_id)
+    for arrival, sha, outcome in loaded:
+        report.outcomes.append((arrival.display_name, outcome))
+        if outcome.changed:
+            report.issues.extend(issues.get(sha, []))

@@ -53,6 +53,27 @@ def test_a_file_that_breaks_loading_is_recorded_and_retried_next_run(
     assert problem.resolved_at is not None
 
 
+def test_a_file_that_breaks_loading_costs_only_itself_within_its_department(
+        warehouse, settings, corpus, monkeypatch):
+    """A department's files of one run are committed together, each in its savepoint."""
+    drop(settings, corpus.filled_template("edu", "教育局.xlsx").path)
+    drop(settings, corpus.filled_template("edu", "教育局_又一份.xlsx").path)  # same figures
+    real_load = pipeline.ingest.load_submission
+
+    def load_breaking_on_the_second(session, incoming, result, *args, **kwargs):
+        outcome = real_load(session, incoming, result, *args, **kwargs)
+        if incoming.original_name == "教育局_又一份.xlsx":
+            raise ZeroDivisionError("a defect of ours, after writing rows")
+        return outcome
+
+    monkeypatch.setattr(pipeline.ingest, "load_submission", load_breaking_on_the_second)
+    report = run(warehouse, settings)
+    assert [(f.display_name, f.stage) for f in report.failures] == [("教育局_又一份.xlsx", "load")]
+    with warehouse.begin() as session:
+        versions = session.execute(select(Submission.version, Submission.status)).all()
+    assert versions == [(1, "accepted")]  # the first file's rows, none of the second's
+
+
 def test_a_reader_defect_is_an_internal_error_not_the_departments_fault(
         warehouse, settings, corpus):
     path = drop(settings, corpus.filled_template("edu", "教育局.xlsx").path)
