@@ -298,7 +298,7 @@ def serve_command(
     _open_warehouse()
     with stop_signals() as stop, local_server(port) as server:
         console.print(f"Prefect 界面：{server.url.removesuffix('/api')}  （按 Ctrl+C 停止）")
-        serve_everything(interval, stop, server.alive)
+        serve_everything(interval, stop, server)
     console.print("已停止。")
 
 

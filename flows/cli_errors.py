@@ -64,6 +64,8 @@ def _where() -> str:
 def _reason(error: OperationalError | DBAPIError) -> str:
     text = str(error.orig or error).lower()
     for needle, reason in (("connection refused", "连接被拒绝"),
+                           ("database is locked",
+                            "数据库文件被另一个进程占用（可能有汇总进程卡住）"),
                            ("could not translate host name", "找不到数据库主机"),
                            ("name or service not known", "找不到数据库主机"),
                            ("timeout", "连接超时"),

@@ -4,6 +4,7 @@ whose workers run on other machines (`huizong deploy --pool …`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import datetime as dt
 import logging
@@ -18,6 +19,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from prefect.deployments import run_deployment
 from prefect.deployments.runner import RunnerDeployment
@@ -174,13 +176,13 @@ class ServerFailed(UserFixable):
 
 
 def serve_everything(poll_seconds: float, stop: threading.Event,
-                     server_alive: Callable[[], bool] = lambda: True) -> None:
+                     server: PrefectServer) -> None:
     """Serve the deployments and watch the inbox until `stop` is set.
 
     The runner lives in a thread and the main thread keeps the signals, so a stop request
-    is honoured within RUNNER_STOP_SECONDS whatever the runner is doing: it is asked to
-    stop (cancelling a run in progress, whose lock the next run takes over once its
-    heartbeat is silent) and, if it has not stopped by then, left behind as a daemon.
+    is honoured within RUNNER_STOP_SECONDS whatever the runner is doing: a run in
+    progress is killed (the next run takes its lock over), the runner is asked to stop
+    and, if it has not by then, left behind as a daemon; the server goes last.
     """
     runner = Runner(pause_on_shutdown=False)
     for item in local_deployments():
@@ -200,9 +202,32 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
     while not stop.wait(1):
         if not serving.is_alive():
             raise ServerFailed("部署服务意外停止，请查看 var/log/huizong.log")
-        if not server_alive():
+        if not server.alive():
             raise ServerFailed("Prefect 服务意外停止，请查看 var/log/huizong.log")
+    # A run in progress is killed, not interrupted: an exception raised into it at an
+    # arbitrary point can leave a database transaction open in a process that then
+    # lingers. Killed, it releases everything, and the next run takes its lock over at
+    # once (its process is gone) and marks it crashed.
+    _kill_children(keep={server.process.pid} if server.process else set())
     if runner.started:
         runner.execute_in_background(runner.astop)
     serving.join(timeout=RUNNER_STOP_SECONDS)
     watching.join(timeout=1)
+
+
+def _kill_children(keep: set[int]) -> None:
+    """SIGKILL this process's children (the served flow runs) and their process groups."""
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid, parent, group = int(stat.parent.name), int(fields[1]), int(fields[2])
+        if parent != me or pid in keep:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            if group == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)

@@ -114,6 +114,23 @@ def _zombie(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
+def within(seconds: float, write: Callable[[], object]) -> bool:
+    """Run `write` in a helper thread and wait at most `seconds` for it; True if done.
+    For the last words of an interrupted run, whose own open transaction may block it."""
+    done = threading.Event()
+
+    def attempt() -> None:
+        try:
+            write()
+        except Exception:
+            log.warning("中断时未能写入运行记录", exc_info=True)
+            return
+        done.set()
+
+    threading.Thread(target=attempt, name="last-words", daemon=True).start()
+    return done.wait(seconds)
+
+
 def holder_info(engine: Engine, name: str = PIPELINE_LOCK) -> HolderInfo | None:
     with transaction(engine) as session:
         row = session.execute(

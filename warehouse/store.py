@@ -15,10 +15,11 @@ from warehouse.engine import get_engine, transaction
 from warehouse.load import prior_values
 from warehouse.migrate import upgrade
 from warehouse.models import Run, utcnow
-from warehouse.run_lock import HolderInfo, RunLock, WarehouseBusy, holder_info
+from warehouse.run_lock import HolderInfo, RunLock, WarehouseBusy, holder_info, within
 from warehouse.sync import sync_reference_data
 
 __all__ = ["Warehouse", "WarehouseBusy"]
+INTERRUPTED_WRITE_SECONDS = 3
 
 
 class Warehouse:
@@ -55,8 +56,15 @@ class Warehouse:
         lock.acquire(wait_seconds, on_wait)
         try:
             yield lock
-        finally:
+        except Exception:
             lock.release()
+            raise
+        except BaseException:
+            # Interrupted at an arbitrary point, perhaps inside a transaction of this very
+            # process: try briefly, never wait; a lock left behind is taken over.
+            within(INTERRUPTED_WRITE_SECONDS, lock.release)
+            raise
+        lock.release()
 
     def start_run(self, trigger: str, flow_run_id: str | None = None) -> int:
         with self.begin() as session:
@@ -79,8 +87,8 @@ class Warehouse:
             self.finish_run(run_id, "failed", message=f"{type(error).__name__}: {error}")
             raise
         except BaseException:  # Ctrl+C, SIGTERM, a service stopping: not a fault
-            self.finish_run(run_id, "stopped",
-                            message="运行被中途停止；未完成的文件由下一次运行处理。")
+            within(INTERRUPTED_WRITE_SECONDS, lambda: self.finish_run(
+                run_id, "stopped", message="运行被中途停止；未完成的文件由下一次运行处理。"))
             raise
 
     def finish_run(self, run_id: int, outcome: str, **counts: int | str) -> None:
