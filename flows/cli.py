@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -263,6 +264,12 @@ def watch_command(interval: Annotated[float, typer.Option(
         while watching.is_alive() and not stop.wait(0.5):
             pass
         watching.join(timeout=RUNNER_STOP_SECONDS)
+    if watching.is_alive():
+        # A run is still going: end the process now rather than wait for it; its files
+        # are rolled back and the next run takes its lock over at once.
+        console.print("已停止监视；进行中的运行已中止，下次运行会自动接管。")
+        sys.stdout.flush()
+        os._exit(0)
     console.print("已停止监视。")
 
 

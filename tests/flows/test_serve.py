@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from config import PROJECT_ROOT
 from tests.alerts.conftest import free_port
 from tests.flows.conftest import HUIZONG
-from warehouse.models import Submission
+from warehouse.models import Run, Submission
 from warehouse.store import Warehouse
 
 STOP_WITHIN = 10
+MANY = 400
 
 
 def _start(root, *args: str, external_api: bool, inbox=PROJECT_ROOT / "inbox"
@@ -105,40 +106,50 @@ def test_watch_catches_up_and_stops_cleanly(tmp_path, prefect_server):
             process.kill()
 
 
-def test_serve_stopped_in_the_middle_of_a_run_then_started_again_finishes_the_job(
-        tmp_path, prefect_server):
+@pytest.fixture(scope="module")
+def many_files(tmp_path_factory):
     from benchmarks.nightly import write_inbox
 
-    files = 400
-    inbox = tmp_path / "generated"
+    inbox = tmp_path_factory.mktemp("generated") / "inbox"
     inbox.mkdir()
-    write_inbox(inbox, files)
+    write_inbox(inbox, MANY)
+    return inbox
 
+
+@pytest.mark.parametrize(("command", "ready"), [("serve", "Prefect 界面"), ("watch", "正在监视")])
+def test_stopped_in_the_middle_of_a_run_then_started_again_it_finishes_the_job(
+        tmp_path, prefect_server, many_files, command, ready):
     def start() -> subprocess.Popen:
-        return _start(tmp_path, "serve", "--interval", "1", external_api=True,
-                      inbox=inbox)
+        return _start(tmp_path, command, "--interval", "1", external_api=True,
+                      inbox=many_files)
 
     process = start()
     try:
-        _wait_for_line(process, "Prefect 界面", 120)
+        _wait_for_line(process, ready, 120)
         deadline = time.monotonic() + 180
         while _count(tmp_path) == 0:
             assert time.monotonic() < deadline, "the waiting files were not picked up"
             time.sleep(0.2)
         _stops_in_time(process, signal.SIGTERM)
         interrupted = _count(tmp_path)
-        assert 0 < interrupted < files, interrupted
+        assert 0 < interrupted < MANY, interrupted
         process = start()
-        _wait_for_line(process, "Prefect 界面", 120)
+        _wait_for_line(process, ready, 120)
         deadline = time.monotonic() + 240
-        while _count(tmp_path) < files:
+        while _count(tmp_path) < MANY:
             assert time.monotonic() < deadline, _count(tmp_path)
             time.sleep(1)
         _stops_in_time(process, signal.SIGTERM)
-        assert _count(tmp_path) == files  # each file once
+        assert _count(tmp_path) == MANY  # each file once
+        assert _outcomes(tmp_path)[0] == "crashed"  # found dead and taken over
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def _outcomes(root) -> list[str]:
+    with Warehouse(f"sqlite:///{root / 'var' / 'huizong.db'}").begin() as session:
+        return list(session.scalars(select(Run.outcome).order_by(Run.id)))
 
 
 def _count(root) -> int:
