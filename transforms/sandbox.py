@@ -203,8 +203,10 @@ class ReaderPool:
                 return position, answer
         elif worker.process.sentinel not in ready and time.monotonic() < worker.deadline:
             return None
+        # A worker that closed its end has ended, whatever `wait` said about its sentinel.
         issue = self._reason(worker, out_of_memory=answer == "memory",
-                             timed_out=worker.process.sentinel not in ready)
+                             timed_out=worker.process.sentinel not in ready
+                             and worker.connection not in ready)
         self._retire(worker)
         return position, refused_result(job.file_name, job.sha256, job.folder, self.registry,
                                         issue)
