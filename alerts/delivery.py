@@ -58,9 +58,12 @@ def deliver_queued(warehouse: Warehouse, settings: Settings,
     except WarehouseBusy:
         return DeliveryReport(skipped_zh="另一个邮件投递正在进行，本次跳过。")
     try:
-        return _pass(warehouse, settings, now or utcnow())
+        report = _pass(warehouse, settings, now or utcnow())
     finally:
         lock.release()
+    if report.sent or report.retrying or report.failed:
+        log.info("%s", " ".join(report.lines_zh()))
+    return report
 
 
 def _pass(warehouse: Warehouse, settings: Settings, now: dt.datetime) -> DeliveryReport:

@@ -31,6 +31,7 @@ from flows.tasks import (
 from pipeline.departments import resolve_department
 from pipeline.ingest import IngestReport
 from pipeline.summary import RunSummary
+from schemas.labels import TRIGGER_ZH
 from transforms.inbox import InboxFile, select_files
 from warehouse.run_lock import CrashedRun, HolderInfo
 from warehouse.store import Warehouse
@@ -58,6 +59,7 @@ def _exclusive_run(warehouse: Warehouse, settings: Settings, trigger: str
                               stale_after=settings.lock_stale_seconds,
                               on_wait=_say_waiting) as lock,
           warehouse.recording(trigger, lock, flow_run.id) as run_id):
+        log.info("运行 #%d（%s）开始", run_id, TRIGGER_ZH.get(trigger, trigger))
         for crashed in lock.crashed:
             log.warning("%s", crashed.describe_zh())
         _crash_in_prefect(lock.crashed)
@@ -86,6 +88,7 @@ def _finish(warehouse: Warehouse, settings: Settings, run_id: int, trigger: str,
     summary = record_run(warehouse, run_id, trigger, files_seen, report, products, draft,
                          alerts, crashed)
     publish_artifacts(warehouse, summary)
+    log.info("运行 #%d 完成：%s", run_id, " ".join(summary.lines_zh()))
     return summary
 
 
