@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +95,9 @@ class Settings(BaseSettings):
     def _known_dialect(cls, url: str) -> str:
         if not url:
             return url
+        from sqlalchemy.engine import make_url  # only when a URL is given: it costs 0.1 s
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parsed = make_url(url)
             parsed.port  # noqa: B018 - a port that is not a number raises here
