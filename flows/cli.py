@@ -7,34 +7,24 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from config import get_settings
-from config.clock import age_text, local_text
-from flows.cli_errors import explain, internal_error_line
 from flows.cli_zh import ChineseCommand, ChineseGroup
-from forms.workbook import write_template
-from pipeline.departments import UnknownDepartment, resolve_department
-from pipeline.outputs import current_ledger
-from pipeline.summary import RunSummary
-from pipeline.trial import TrialFile, try_files
-from schemas.catalogue import get_catalogue
-from schemas.departments import get_registry
-from schemas.issue import SEVERITY_ORDER
-from schemas.labels import LEDGER_ZH, MAIL_STATUS_ZH, OUTCOME_ZH, SEVERITY_ZH, TRIGGER_ZH
-from schemas.round import get_round
-from transforms.inbox import InboxFile, scan_inbox
-from warehouse.alert_state import failed_mail, mail_counts, requeue_failed
-from warehouse.models import as_utc, utcnow
-from warehouse.store import Warehouse
-from warehouse.table import open_issues
+
+if TYPE_CHECKING:
+    from pipeline.summary import RunSummary
+    from pipeline.trial import TrialFile
+    from warehouse.store import Warehouse
+
+# Every other import happens inside the command that needs it: `huizong --help` and the
+# commands that only look at the warehouse must not pay for pandas, Prefect or matplotlib.
 
 
 class HuizongGroup(ChineseGroup):
@@ -48,6 +38,8 @@ class HuizongGroup(ChineseGroup):
                 KeyboardInterrupt):
             raise
         except Exception as error:
+            from flows.cli_errors import explain, internal_error_line
+
             fixable = explain(error)
             if fixable is not None:
                 console.print(f"[red]{escape(str(fixable))}[/red]", highlight=False)
@@ -74,6 +66,8 @@ OutOption = Annotated[
 @app.command("init", cls=ChineseCommand)
 def init_command() -> None:
     """初始化：创建目录，建立或升级数据仓库（数据库结构、指标目录、单位名录）。"""
+    from warehouse.store import Warehouse
+
     settings = get_settings()
     settings.ensure_dirs()
     Warehouse(settings.warehouse_url).init()
@@ -84,12 +78,19 @@ def init_command() -> None:
 
 def _safe_url(url: str) -> str:
     """The warehouse address without its password, for the console."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command("templates", cls=ChineseCommand)
 def templates_command(out: OutOption = None) -> None:
     """为每个责任单位生成本轮填报表（.xlsx，含填报说明、数据有效性和工作表保护）。"""
+    from forms.workbook import write_template
+    from schemas.catalogue import get_catalogue
+    from schemas.departments import get_registry
+    from schemas.round import get_round
+
     target = out or get_settings().outputs_dir / "templates"
     catalogue, parameters = get_catalogue(), get_round()
     departments = get_registry().submitting
@@ -113,6 +114,12 @@ def check_command(
 
     退出码：没有错误为 0；发现错误为 1；文件或文件夹不存在为 2。
     """
+    from pipeline.trial import try_files
+    from schemas.departments import get_registry
+    from schemas.issue import SEVERITY_ORDER
+    from schemas.labels import SEVERITY_ZH
+    from transforms.inbox import InboxFile, scan_inbox
+
     settings = get_settings()
     target = target or settings.inbox_dir
     if not target.exists() and not target.is_symlink():
@@ -149,6 +156,10 @@ def check_command(
 
 
 def _print_details(trial: TrialFile, verbose: bool) -> None:
+    from schemas.catalogue import get_catalogue
+    from schemas.issue import SEVERITY_ORDER
+    from schemas.labels import SEVERITY_ZH
+
     issues = sorted(trial.issues, key=lambda i: SEVERITY_ORDER[i.severity])
     if issues or verbose or trial.problem:
         console.print(f"\n[bold]{escape(trial.item.display_name)}[/bold]")
@@ -185,6 +196,8 @@ def _override(**values: object) -> None:
 def _open_warehouse() -> Warehouse:
     """Reached and upgraded before any flow starts, so an unreachable database is one
     line, not a failed flow run."""
+    from warehouse.store import Warehouse
+
     settings = get_settings()
     settings.ensure_dirs()
     warehouse = Warehouse(settings.warehouse_url)
@@ -276,6 +289,7 @@ def watch_command(interval: Annotated[float, typer.Option(
 def _run_for_files(files: list[str]) -> None:
     """One run for files the watcher handed out; what stops it is said in one line and
     raised again, so the watcher offers the files once more."""
+    from flows.cli_errors import explain, internal_error_line
     from flows.runs import on_arrival
 
     try:
@@ -314,6 +328,8 @@ def send_mail_command(retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="把多次重试仍失败的邮件重新排队（修好邮件设置后使用）")] = False,
 ) -> None:
     """立即投递待发送的邮件（serve 运行时每隔几分钟会自动投递）。"""
+    from warehouse.alert_state import requeue_failed
+
     warehouse = _open_warehouse()
     if retry_failed:
         with warehouse.begin() as session:
@@ -340,6 +356,9 @@ def deploy_command(pool: Annotated[str, typer.Option(
 
 def _known_department(text: str) -> str:
     """The department's code, or a clear message and exit code 2 before any run starts."""
+    from pipeline.departments import UnknownDepartment, resolve_department
+    from schemas.departments import get_registry
+
     try:
         return resolve_department(text, get_registry())
     except UnknownDepartment as error:
@@ -353,8 +372,7 @@ def report_command(out: RunOutOption = None) -> None:
     from report.build import build_report
 
     settings = get_settings()
-    warehouse = Warehouse(settings.warehouse_url)
-    warehouse.init()
+    warehouse = _open_warehouse()
     with console.status("正在生成报告初稿和趋势图……"):
         result = build_report(warehouse, out or settings.outputs_dir)
     console.print(f"报告初稿已生成：{result.paths[1]}")
@@ -370,6 +388,10 @@ def report_command(out: RunOutOption = None) -> None:
 @app.command("status", cls=ChineseCommand)
 def status_command() -> None:
     """报送台账（各单位应报、已采用、待改错误、待核提醒和状态），以及运行和邮件情况。"""
+    from config.clock import local_text
+    from pipeline.outputs import current_ledger
+    from schemas.labels import LEDGER_ZH
+
     warehouse = _open_warehouse()
     table = Table(title="报送情况")
     for column in ("单位", "应报", "已报", "已采用", "待改错误", "待核提醒", "最近报送", "状态"):
@@ -385,6 +407,11 @@ def status_command() -> None:
 
 def _operations_zh(warehouse: Warehouse) -> list[str]:
     """Who holds the run lock, how the last run ended, where the mail stands."""
+    from config.clock import age_text, local_text
+    from schemas.labels import MAIL_STATUS_ZH, OUTCOME_ZH, TRIGGER_ZH
+    from warehouse.alert_state import failed_mail, mail_counts
+    from warehouse.models import as_utc, utcnow
+
     holder = warehouse.lock_holder()
     lines = [f"正在运行：{holder.describe_zh()}。" if holder else "当前没有正在进行的汇总运行。"]
     last = warehouse.last_finished_run()
@@ -410,9 +437,11 @@ def _operations_zh(warehouse: Warehouse) -> list[str]:
 def issues_command(department: Annotated[str | None, typer.Option(
         "--department", "-d", help="只看这个单位（名称、简称或代码）")] = None) -> None:
     """列出待处理和已说明的问题（错误在前）。"""
-    settings = get_settings()
-    warehouse = Warehouse(settings.warehouse_url)
-    warehouse.init()
+    from schemas.issue import SEVERITY_ORDER
+    from schemas.labels import SEVERITY_ZH
+    from warehouse.table import open_issues
+
+    warehouse = _open_warehouse()
     code = _known_department(department) if department else None
     with warehouse.begin() as session:
         issues = open_issues(session, code)
