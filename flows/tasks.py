@@ -81,9 +81,9 @@ def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
         problems = open_problems(session)
         mail = mail_counts(session)
     summary = summarise(run_id, trigger, files_seen, report, products,
-                        current_ledger(warehouse), names, alerts, draft, problems)
-    summary.crashed = [run.describe_zh() for run in crashed]
-    summary.mails_failed = mail.get("failed", 0)
+                        current_ledger(warehouse), names, alerts, draft, problems,
+                        crashed=[run.describe_zh() for run in crashed],
+                        mails_failed=mail.get("failed", 0))
     warehouse.finish_run(
         run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
         submissions=len(summary.loaded), values_accepted=summary.values_accepted,

@@ -97,7 +97,8 @@ class RunSummary:
 def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
               products: Products | None, ledger: list[LedgerRow],
               names: dict[str, str], alerts: AlertReport,
-              draft: ReportResult | None, problems: list[FileProblem]) -> RunSummary:
+              draft: ReportResult | None, problems: list[FileProblem], *,
+              crashed: list[str], mails_failed: int) -> RunSummary:
     changed = [(name, o) for name, o in report.outcomes if o.changed]
     severities = [s for _, o in changed for s in o.new_severities]
     return RunSummary(
@@ -110,7 +111,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         resolved=sum(len(o.resolved_issues) for _, o in changed),
         ledger=ledger,
         outputs=[p.name for p in products.paths] if products else [],
-        mails=alerts.composed,
+        mails=alerts.composed, mails_failed=mails_failed, crashed=crashed,
         report_gaps=draft.gaps if draft else [], report_written=draft is not None,
         problems=[(p.file_name, describe_problem(p)) for p in problems],
         files_failed=len(report.failures),

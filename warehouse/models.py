@@ -20,9 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from config.clock import as_utc
-
-__all__ = ["as_utc"]  # re-exported: every module reading stored times needs it
+from config.clock import as_utc as as_utc  # re-exported for every reader of stored times
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

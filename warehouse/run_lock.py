@@ -49,8 +49,8 @@ class HolderInfo:
 
     def describe_zh(self) -> str:
         now = utcnow()
-        machine, _, rest = self.holder.partition(":")
-        host, pid = machine.partition("/")[0], rest.partition(":")[0]
+        machine, pid = _holder_parts(self.holder)
+        host = machine.partition("/")[0]
         what = f"运行 #{self.run_id}" if self.run_id else "一个汇总任务"
         if self.trigger:
             what += f"（{TRIGGER_ZH.get(self.trigger, self.trigger)}）"
@@ -77,6 +77,12 @@ def crash_text(run_id: int, trigger: str, started_at: dt.datetime) -> str:
             "已标记为“中断”，由随后的运行接管并补做")
 
 
+def _holder_parts(holder: str) -> tuple[str, str]:
+    """`machine:pid:token` → (machine, pid)."""
+    machine, _, rest = holder.partition(":")
+    return machine, rest.partition(":")[0]
+
+
 def _machine() -> str:
     """This machine and PID namespace: a process id means the same process only here."""
     try:
@@ -92,8 +98,7 @@ _HERE = _machine()
 def _died_on_this_machine(holder: str) -> bool:
     """A holder on this machine whose process is gone (killed) need not be waited for.
     Only a definite "no such process" counts; anything else waits for the heartbeat."""
-    machine, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
+    machine, pid = _holder_parts(holder)
     if machine != _HERE or "?" in machine or not pid.isdigit():
         return False
     try:
