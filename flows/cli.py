@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -16,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from config import get_settings
+from flows import logs
 from flows.cli_zh import ChineseCommand, ChineseGroup
 
 if TYPE_CHECKING:
@@ -38,14 +40,17 @@ class HuizongGroup(ChineseGroup):
                 KeyboardInterrupt):
             raise
         except Exception as error:
-            from flows.cli_errors import explain, internal_error_line
+            raise typer.Exit(_say_failure(error)) from None
 
-            fixable = explain(error)
-            if fixable is not None:
-                console.print(f"[red]{escape(str(fixable))}[/red]", highlight=False)
-                raise typer.Exit(2) from None
-            console.print(f"[red]{escape(internal_error_line(error))}[/red]", highlight=False)
-            raise typer.Exit(1) from None
+
+def _say_failure(error: Exception) -> int:
+    """The one line for a command that cannot go on, and its exit code."""
+    from flows.cli_errors import explain, internal_error_line
+
+    fixable = explain(error)
+    line = str(fixable) if fixable is not None else internal_error_line(error)
+    console.print(f"[red]{escape(line)}[/red]", highlight=False)
+    return 2 if fixable is not None else 1
 
 
 app = typer.Typer(
@@ -265,6 +270,7 @@ def watch_command(interval: Annotated[float, typer.Option(
     """
     from flows.deployments import RUNNER_STOP_SECONDS, stop_signals, watch_inbox
 
+    logs.configure(logging.WARNING)  # a service's journal wants its warnings
     _open_warehouse()
     console.print(f"正在监视 {get_settings().inbox_dir}（每 {interval:g} 秒检查一次），"
                   "按 Ctrl+C 停止。")
@@ -289,7 +295,6 @@ def watch_command(interval: Annotated[float, typer.Option(
 def _run_for_files(files: list[str]) -> None:
     """One run for files the watcher handed out; what stops it is said in one line and
     raised again, so the watcher offers the files once more."""
-    from flows.cli_errors import explain, internal_error_line
     from flows.runs import on_arrival
 
     try:
@@ -297,9 +302,7 @@ def _run_for_files(files: list[str]) -> None:
     except typer.Exit:
         pass  # the run finished; its summary said what went wrong
     except Exception as error:
-        fixable = explain(error)
-        console.print(f"[red]{escape(str(fixable) if fixable else internal_error_line(error))}"
-                      "[/red]", highlight=False)
+        _say_failure(error)
         raise
 
 
@@ -316,6 +319,7 @@ def serve_command(
     """
     from flows.deployments import local_server, serve_everything, stop_signals
 
+    logs.configure(logging.WARNING)  # a service's journal wants its warnings
     _open_warehouse()
     with stop_signals() as stop, local_server(port) as server:
         console.print(f"Prefect 界面：{server.url.removesuffix('/api')}  （按 Ctrl+C 停止）")

@@ -199,20 +199,23 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
                                 name="inbox-watcher", daemon=True)
     serving.start()
     watching.start()
-    while not stop.wait(1):
-        if not serving.is_alive():
-            raise ServerFailed("部署服务意外停止，请查看 var/log/huizong.log")
-        if not server.alive():
-            raise ServerFailed("Prefect 服务意外停止，请查看 var/log/huizong.log")
-    # A run in progress is killed, not interrupted: an exception raised into it at an
-    # arbitrary point can leave a database transaction open in a process that then
-    # lingers. Killed, it releases everything, and the next run takes its lock over at
-    # once (its process is gone) and marks it crashed.
-    _kill_children(keep={server.process.pid} if server.process else set())
-    if runner.started:
-        runner.execute_in_background(runner.astop)
-    serving.join(timeout=RUNNER_STOP_SECONDS)
-    watching.join(timeout=1)
+    try:
+        while not stop.wait(1):
+            if not serving.is_alive():
+                raise ServerFailed("部署服务意外停止，请查看 var/log/huizong.log")
+            if not server.alive():
+                raise ServerFailed("Prefect 服务意外停止，请查看 var/log/huizong.log")
+    finally:
+        stop.set()
+        # A run in progress is killed, not interrupted: an exception raised into it at
+        # an arbitrary point can leave a database transaction open in a process that
+        # then lingers. Killed, it releases everything, and the next run takes its lock
+        # over at once (its process is gone) and marks it crashed.
+        _kill_children(keep={server.process.pid} if server.process else set())
+        if runner.started:
+            runner.execute_in_background(runner.astop)
+        serving.join(timeout=RUNNER_STOP_SECONDS)
+        watching.join(timeout=1)
 
 
 def _kill_children(keep: set[int]) -> None:
