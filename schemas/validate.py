@@ -33,6 +33,8 @@ from schemas.rules import CELL_FLAGS, RULE_SEVERITY, UNIT_SLIP_FACTOR, Schemas, 
 PriorValues = Mapping[tuple[str, str, int], float | None]
 ACCEPTABLE = {ParseStatus.NUMBER, ParseStatus.APPROXIMATE, ParseStatus.NOT_APPLICABLE}
 NUMERIC = {ParseStatus.NUMBER.value, ParseStatus.APPROXIMATE.value}
+# A conflict message names this many of the other files, then says how many there are.
+CONFLICTS_NAMED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,9 @@ class _Run:
         self.submissions, self.prior, self.catalogue = submissions, prior, catalogue
         self.schemas, self.years = schemas, years
         self.cells = self._cell_frame()
+        # The same rows as plain records: messages look cells up one at a time, and a
+        # pandas lookup per cell costs more than the whole validation of a small file.
+        self.rows: list[dict] = self.cells.to_dict("records")
         self.issues: list[Issue] = []
         # (submission, code, year) -> row of `cells`, to pin a wide-frame failure to its cell.
         self.row_of = {
@@ -197,9 +202,9 @@ class _Run:
 
     def _issue(self, row: int, rule: str, message: str, *, severity: str | None = None,
                cells: Iterable[int] = ()) -> Issue:
-        cell = self.cells.iloc[row]
+        cell = self.rows[row]
         submission = self.submissions[cell["sub"]]
-        involved = [self.cells.iloc[r] for r in (cells or [row])]
+        involved = [self.rows[r] for r in (cells or [row])]
         notes = [c["note"] for c in involved if c["note"]]
         return Issue(
             department=submission.department, file=submission.file_name,
@@ -211,8 +216,8 @@ class _Run:
         )
 
     def _place(self, rows: Iterable[int]) -> str:
-        return place_text([f"{self.cells.at[r, 'sheet']}!{self.cells.at[r, 'cell']}"
-                           for r in rows if self.cells.at[r, "cell"]])
+        return place_text([f"{self.rows[r]['sheet']}!{self.rows[r]['cell']}"
+                           for r in rows if self.rows[r]["cell"]])
 
     def _pass_through_reader_issues(self) -> None:
         for submission in self.submissions:
@@ -228,34 +233,46 @@ class _Run:
 
     def _conflicts_between_files(self) -> None:
         """Two files of one department in one batch giving one indicator and year different
-        figures: neither can be trusted, so each cell gets an error naming the other."""
-        given = self.cells[self.cells["observed"] & self.cells["department"].notna()
-                           & (self.cells["status"] != ParseStatus.BLANK.value)]
-        for _, group in given.groupby(["department", "code", "year"], sort=False):
-            if group["sub"].nunique() < 2:
-                continue
-            figures = {(status, None if pd.isna(value) else value, raw if pd.isna(value) else "")
-                       for status, value, raw in zip(group["status"], group["value"],
-                                                     group["raw"], strict=True)}
-            if len(figures) < 2:
-                continue
-            for row in group.index:
-                others = "；".join(
-                    f"《{self.submissions[self.cells.at[r, 'sub']].file_name}》"
-                    f"{self.cells.at[r, 'sheet']}!{self.cells.at[r, 'cell']} 为"
-                    f"“{self.cells.at[r, 'raw']}”" for r in group.index if r != row)
-                cell = self.cells.loc[row]
-                indicator = self.catalogue.indicator(cell["code"])
-                message = (f"{self._place([row])}「{indicator.name}」{int(cell['year'])}年填报"
-                           f"“{cell['raw']}”，同一单位同时报送的另一个文件填的不同（{others}），"
-                           "两个都暂不采用；请只保留一个文件，改正后重新报送。")
-                self.issues.append(self._issue(row, "conflicting_files", message,
+        figures: neither can be trusted, so each cell gets an error naming the others."""
+        cells = self.cells
+        given = cells[cells["observed"] & cells["department"].notna()
+                      & (cells["status"] != ParseStatus.BLANK.value)]
+        figure = given["status"] + "|" + given["value"].astype(str).where(
+            given["value"].notna(), given["raw"])
+        keys = [given["department"], given["code"], given["year"]]
+        files = given.groupby(keys)["sub"].transform("nunique")
+        figures = figure.groupby(keys).transform("nunique")
+        groups: dict[tuple, list[int]] = {}
+        for row in given.index[(files >= 2) & (figures >= 2)]:
+            cell = self.rows[row]
+            groups.setdefault((cell["department"], cell["code"], cell["year"]), []).append(row)
+        for rows in groups.values():
+            for row in rows:
+                self.issues.append(self._issue(row, "conflicting_files",
+                                               self._conflict_message(row, rows),
                                                severity="error"))
+
+    def _conflict_message(self, row: int, rows: list[int]) -> str:
+        others = [r for r in rows if r != row]
+        named = "；".join(
+            f"《{self.submissions[self.rows[r]['sub']].file_name}》"
+            f"{self.rows[r]['sheet']}!{self.rows[r]['cell']} 为“{self.rows[r]['raw']}”"
+            for r in others[:CONFLICTS_NAMED])
+        cell = self.rows[row]
+        indicator = self.catalogue.indicator(cell["code"])
+        head = (f"{self._place([row])}「{indicator.name}」{int(cell['year'])}年填报"
+                f"“{cell['raw']}”，")
+        if len(others) == 1:
+            return head + (f"同一单位同时报送的另一个文件填的不同（{named}），"
+                           "两个都暂不采用；请只保留一个文件，改正后重新报送。")
+        more = f"等 {len(others)} 个文件" if len(others) > CONFLICTS_NAMED else ""
+        return head + (f"同一单位同时报送的其他文件填的不同（{named}{more}），"
+                       "这些文件的该项都暂不采用；请只保留一个文件，改正后重新报送。")
 
     def _cell_issues(self) -> None:
         failures = _failures(self.schemas.cells, self.cells[list(CELL_FLAGS)])
         for rule, row in zip(failures["check"], failures["index"], strict=True):
-            cell = self.cells.iloc[row]
+            cell = self.rows[row]
             indicator = self.catalogue.indicator(cell["code"])
             value = cell["value"] if pd.notna(cell["value"]) else None
             message = value_message(rule, indicator, self.catalogue, place=self._place([row]),
@@ -274,7 +291,7 @@ class _Run:
             checks = indicator.checks
             bound = checks.maximum if rule == "above_maximum" else checks.minimum
             message = value_message(rule, indicator, self.catalogue, place=self._place([row]),
-                                    year=year, raw=self.cells.at[row, "raw"],
+                                    year=year, raw=self.rows[row]["raw"],
                                     value=wide.at[index, code], bound=bound)
             self.issues.append(self._issue(row, rule, message))
 

@@ -277,3 +277,17 @@ def test_a_value_typed_in_ten_thousands_into_a_persons_column_is_caught_too(
     [issue] = [i for i in issues if i.cell == "G11" and i.rule != "not_integer"]
     assert issue.rule == "unit_slip"
     assert f"疑似按“万人”填报，应为 {int(recruited):,} 人？" in issue.message_zh
+
+
+def test_many_files_of_one_department_disagreeing_name_a_few_and_count_the_rest(
+        edu_template, tmp_path):
+    cell = _cell("edu.teachers.recruited", 2025)
+    versions = [read_file(_edit(edu_template, {cell: 100 + n}, tmp_path / f"v{n}.xlsx"))
+                for n in range(6)]
+    conflicts = [i for i in validate(versions).issues if i.rule == "conflicting_files"]
+    assert len(conflicts) == 6 and {i.cell for i in conflicts} == {cell}
+    first = next(i for i in conflicts if i.file == "v0.xlsx")
+    assert "《v1.xlsx》" in first.message_zh and "《v4.xlsx》" not in first.message_zh
+    assert "等 5 个文件" in first.message_zh and "这些文件的该项都暂不采用" in first.message_zh
+    agreeing = validate([read_file(edu_template), read_file(edu_template)])
+    assert not [i for i in agreeing.issues if i.rule == "conflicting_files"]
