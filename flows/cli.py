@@ -393,14 +393,13 @@ def report_command(out: RunOutOption = None) -> None:
 def status_command() -> None:
     """报送台账（各单位应报、已采用、待改错误、待核提醒和状态），以及运行和邮件情况。"""
     from config.clock import local_text
-    from pipeline.outputs import current_ledger
     from schemas.labels import LEDGER_ZH
 
     warehouse = _open_warehouse()
     table = Table(title="报送情况")
     for column in ("单位", "应报", "已报", "已采用", "待改错误", "待核提醒", "最近报送", "状态"):
         table.add_column(column)
-    for row in current_ledger(warehouse):
+    for row in warehouse.current_ledger():
         table.add_row(row.department, str(row.expected), str(row.received), str(row.accepted),
                       str(row.open_errors), str(row.open_warnings),
                       local_text(row.last_submission, "%m-%d %H:%M"), LEDGER_ZH[row.status])

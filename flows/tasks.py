@@ -16,7 +16,7 @@ from alerts.delivery import DeliveryReport, deliver_queued
 from alerts.stage import AlertReport, run_alerts
 from config import Settings
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
-from pipeline.outputs import Products, current_ledger, refresh_outputs
+from pipeline.outputs import Products, refresh_outputs
 from pipeline.summary import RunSummary, issue_tables, summarise
 from report.build import ReportResult, refresh_report
 from transforms.inbox import InboxFile
@@ -81,7 +81,7 @@ def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
         problems = open_problems(session)
         mail = mail_counts(session)
     summary = summarise(run_id, trigger, files_seen, report, products,
-                        current_ledger(warehouse), names, alerts, draft, problems,
+                        warehouse.current_ledger(), names, alerts, draft, problems,
                         crashed=[run.describe_zh() for run in crashed],
                         mails_failed=mail.get("failed", 0))
     warehouse.finish_run(

@@ -34,10 +34,3 @@ def refresh_outputs(warehouse: Warehouse, out_dir: Path, changed: bool) -> Produ
     if not changed and all((out_dir / name).exists() for name in PRODUCT_FILES):
         return None
     return export_products(warehouse, out_dir)
-
-
-def current_ledger(warehouse: Warehouse) -> list[LedgerRow]:
-    with warehouse.begin() as session:
-        table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
-                                   warehouse.years)
-        return ledger(session, table, warehouse.registry)

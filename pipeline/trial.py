@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from config import Settings
@@ -14,7 +15,6 @@ from schemas.departments import get_registry
 from schemas.issue import Issue
 from schemas.observation import ReadResult
 from schemas.round import get_round
-from schemas.validate import validate
 from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
 from transforms.sandbox import ReaderPool, ReadFailure, ReadJob
 
@@ -45,8 +45,14 @@ def try_files(items: Sequence[InboxFile], settings: Settings) -> list[TrialFile]
         jobs.append((trial, ReadJob(trial.item.path, trial.item.path.name, trial.item.folder,
                                     sha)))
     catalogue = get_catalogue()
-    with ReaderPool(catalogue, get_registry(), settings, get_round().round.years) as pool:
-        for position, outcome in pool.read([job for _, job in jobs]):
+    with (ReaderPool(catalogue, get_registry(), settings, get_round().round.years) as pool,
+          ThreadPoolExecutor(1) as background):
+        reading = background.submit(lambda: list(pool.read([job for _, job in jobs])))
+        # Validation needs pandas and pandera (half a second of imports): load them while
+        # the workers start and read, not after.
+        from schemas.validate import validate
+
+        for position, outcome in reading.result():
             trial = jobs[position][0]
             if isinstance(outcome, ReadFailure):
                 trial.problem, trial.detail = NOT_CHECKED_ZH, outcome.detail

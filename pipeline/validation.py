@@ -6,11 +6,14 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from schemas.observation import ReadResult
-from schemas.validate import ValidationResult
+
+if TYPE_CHECKING:  # pandas and pandera: imported by whoever validates, when it does
+    from schemas.validate import ValidationResult
 
 
 def is_warehouse_down(error: BaseException) -> bool:

@@ -7,10 +7,10 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.names import normalise_name, split_unit
+from schemas.yaml_file import load_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CATALOGUE_FILE = DATA_DIR / "indicators.yaml"
@@ -202,7 +202,7 @@ class Catalogue(Frozen):
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
-    return Catalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return Catalogue.model_validate(load_yaml(path))
 
 
 @lru_cache(maxsize=1)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from schemas.catalogue import DATA_DIR, Catalogue, Indicator, get_catalogue
 from schemas.names import normalise_name
 from schemas.round import get_round
+from schemas.yaml_file import load_yaml
 
 DEPARTMENTS_FILE = DATA_DIR / "departments.yaml"
 
@@ -107,7 +107,7 @@ class Registry(BaseModel):
 
 def load_registry(path: Path = DEPARTMENTS_FILE) -> Registry:
     parameters = get_round()
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     prefixes = tuple(normalise_name(p) for p in (parameters.city, parameters.city_short))
     return Registry.model_validate({**data, "city_prefixes": prefixes})
 

@@ -7,10 +7,10 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.catalogue import DATA_DIR
+from schemas.yaml_file import load_yaml
 
 ROUND_FILE = DATA_DIR / "round.yaml"
 
@@ -58,7 +58,7 @@ class RoundParameters(BaseModel):
 
 
 def load_round(path: Path = ROUND_FILE) -> RoundParameters:
-    return RoundParameters.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return RoundParameters.model_validate(load_yaml(path))
 
 
 @lru_cache(maxsize=1)

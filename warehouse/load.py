@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 from schemas.issue import Issue as IssueRecord
 from schemas.observation import UNREADABLE_RULES, ParseStatus, ReadResult
 from schemas.round import get_round
-from schemas.validate import Assessment
 from warehouse.models import (
     AcceptedValue,
     File,
@@ -25,6 +25,9 @@ from warehouse.models import (
     utcnow,
 )
 from warehouse.upsert import upsert
+
+if TYPE_CHECKING:  # validation brings pandas; commands that only read must not pay for it
+    from schemas.validate import Assessment
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from warehouse.migrate import upgrade
 from warehouse.models import Run, utcnow
 from warehouse.run_lock import HolderInfo, RunLock, WarehouseBusy, holder_info, within
 from warehouse.sync import sync_reference_data
+from warehouse.table import LedgerRow, consolidated_table, ledger
 
 __all__ = ["Warehouse", "WarehouseBusy"]
 INTERRUPTED_WRITE_SECONDS = 3
@@ -45,6 +46,11 @@ class Warehouse:
     def prior_values(self, departments: list[str]) -> dict[tuple[str, str, int], float | None]:
         with self.begin() as session:
             return prior_values(session, departments)
+
+    def current_ledger(self) -> list[LedgerRow]:
+        with self.begin() as session:
+            table = consolidated_table(session, self.catalogue, self.registry, self.years)
+            return ledger(session, table, self.registry)
 
     # ── runs, each under the lock that keeps two runs from writing at once ──────
     @contextmanager

@@ -2,8 +2,10 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from warehouse.migrate import alembic_config, current_revision, head_revision
 from warehouse.models import Base
 
 
@@ -30,3 +32,8 @@ def test_sqlite_pragmas(warehouse):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
+
+
+def test_the_quick_head_check_agrees_with_alembic(warehouse):
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current_revision(warehouse.engine) == head_revision()
