@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # A run refreshes its lock every quarter of this; a lock not refreshed for this long
     # belongs to a run that died (killed, machine off) and is taken over.
     lock_stale_seconds: float = Field(default=60, ge=4)
+    # A file dropped into the inbox is taken once its size and time have not changed
+    # for this long (a copy over the network pauses; a half-copied file is not read).
+    settle_seconds: float = Field(default=1.0, ge=0)
+    # The local Prefect server a command started stops after this long without use.
+    server_idle_minutes: float = Field(default=30, gt=0)
     # Times people read are shown in this zone; machine files carry the offset.
     timezone: str = "Asia/Shanghai"
     # Logs: a rotating file under var/log/ (`huizong.log`); DEBUG for the most detail.

@@ -187,6 +187,8 @@ InboxOption = Annotated[Path | None, typer.Option("--inbox", help="收件箱目�
 WarehouseOption = Annotated[str | None, typer.Option(
     "--warehouse", help="数据仓库地址（默认 var/huizong.db；生产用 postgresql+psycopg://…）")]
 RunOutOption = Annotated[Path | None, typer.Option("--out", help="输出目录（默认 outputs/）")]
+INTERVAL_HELP = ("新文件由文件系统事件立即发现；另外每隔这么多秒完整检查一次收件箱"
+                 "（网络共享盘上事件可能丢失）")
 OutboxOption = Annotated[Path | None, typer.Option("--outbox", help="发件箱目录（默认 outbox/）")]
 
 
@@ -212,24 +214,31 @@ def _open_warehouse() -> Warehouse:
 
 def _report(action: Callable[[], RunSummary]) -> None:
     """Run a flow, then deliver its mail outside the run; a user's data problem is not a
-    failure, a broken pipeline is."""
+    failure, a broken pipeline is. `action` imports Prefect itself, after the shared
+    server's address is set."""
+    from flows.server_state import shared_server
+
     _open_warehouse()
-    with console.status("正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……"):
-        summary = action()
-    for line in summary.lines_zh():
-        console.print(escape(line), highlight=False)
-    if summary.mails and get_settings().smtp_host:
-        _deliver()
+    with shared_server():
+        with console.status("正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……"):
+            summary = action()
+        for line in summary.lines_zh():
+            console.print(escape(line), highlight=False)
+        if summary.mails and get_settings().smtp_host:
+            _deliver()
     if summary.nothing_processed:
         console.print("[red]本次收到的文件全部因程序内部错误未能处理，请查看日志并联系技术支持。[/red]")
         raise typer.Exit(1)
 
 
 def _deliver() -> None:
-    from flows.runs import mail
+    from flows.server_state import shared_server
 
-    with console.status("正在投递邮件……"):
-        delivery = mail()
+    with shared_server():
+        from flows.runs import mail
+
+        with console.status("正在投递邮件……"):
+            delivery = mail()
     for line in delivery.lines_zh():
         console.print(escape(line), highlight=False)
 
@@ -239,9 +248,13 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None,
                 out: RunOutOption = None, outbox: OutboxOption = None) -> None:
     """立即运行一次完整汇总：读取收件箱、校验、入库，更新汇总表等产出。"""
     _override(inbox_dir=inbox, warehouse_url=warehouse, outputs_dir=out, outbox_dir=outbox)
-    from flows.runs import nightly
 
-    _report(lambda: nightly("manual"))
+    def run_nightly() -> RunSummary:
+        from flows.runs import nightly
+
+        return nightly("manual")
+
+    _report(run_nightly)
 
 
 @app.command("rerun", cls=ChineseCommand)
@@ -255,24 +268,35 @@ def rerun_command(
         "--reprocess", help="重新读取该单位已归档的全部版本（指标目录或规则修改后使用）")] = False,
 ) -> None:
     """某单位改正后立即重跑（只处理该单位）；可重复运行，结果不变。"""
-    from flows.runs import rerun
-
     _known_department(department)
-    _report(lambda: rerun(department, years, file, reprocess))
+
+    def run_rerun() -> RunSummary:
+        from flows.runs import rerun
+
+        return rerun(department, years, file, reprocess)
+
+    _report(run_rerun)
 
 
 @app.command("watch", cls=ChineseCommand)
 def watch_command(interval: Annotated[float, typer.Option(
-        "--interval", help="检查收件箱的间隔（秒）")] = 30) -> None:
+        "--interval", help=INTERVAL_HELP)] = 30) -> None:
     """监视收件箱：启动时先处理停机期间收到的文件，之后有新文件（且已复制完整）时立即处理。
 
     按 Ctrl+C 或发送 SIGTERM 停止（10 秒内退出）。
     """
-    from flows.deployments import RUNNER_STOP_SECONDS, stop_signals, watch_inbox
+    from flows.server_state import shared_server
 
     logs.configure(logging.WARNING)  # a service's journal wants its warnings
     _open_warehouse()
-    console.print(f"正在监视 {get_settings().inbox_dir}（每 {interval:g} 秒检查一次），"
+    with shared_server():
+        _watch(interval)
+
+
+def _watch(interval: float) -> None:
+    from flows.deployments import STOP_CHECK_SECONDS, stop_signals, watch_inbox
+
+    console.print(f"正在监视 {get_settings().inbox_dir}（新文件复制完成后立即处理），"
                   "按 Ctrl+C 停止。")
     with stop_signals() as stop:
         # Runs happen off the main thread, so a stop request is answered at once; a run
@@ -282,23 +306,20 @@ def watch_command(interval: Annotated[float, typer.Option(
         watching.start()
         while watching.is_alive() and not stop.wait(0.5):
             pass
-        watching.join(timeout=RUNNER_STOP_SECONDS)
-    if watching.is_alive():
-        # A run is still going: end the process now rather than wait for it; its files
-        # are rolled back and the next run takes its lock over at once.
-        console.print("已停止监视；进行中的运行已中止，下次运行会自动接管。")
-        sys.stdout.flush()
-        os._exit(0)
-    console.print("已停止监视。")
+        watching.join(timeout=2 * STOP_CHECK_SECONDS)  # idle, it ends within one step
+    _stopped(watching.is_alive())
 
 
 def _run_for_files(files: list[str]) -> None:
     """One run for files the watcher handed out; what stops it is said in one line and
     raised again, so the watcher offers the files once more."""
-    from flows.runs import on_arrival
+    def run_on_arrival() -> RunSummary:
+        from flows.runs import on_arrival
+
+        return on_arrival(files)
 
     try:
-        _report(lambda: on_arrival(files))
+        _report(run_on_arrival)
     except typer.Exit:
         pass  # the run finished; its summary said what went wrong
     except Exception as error:
@@ -308,7 +329,7 @@ def _run_for_files(files: list[str]) -> None:
 
 @app.command("serve", cls=ChineseCommand)
 def serve_command(
-    interval: Annotated[float, typer.Option("--interval", help="检查收件箱的间隔（秒）")] = 30,
+    interval: Annotated[float, typer.Option("--interval", help=INTERVAL_HELP)] = 30,
     port: Annotated[int, typer.Option(
         "--port", help="Prefect 界面和接口的端口（已设置 PREFECT_API_URL 时不启动自己的服务）"
     )] = 4200,
@@ -318,13 +339,31 @@ def serve_command(
     启动时先处理停机期间收到的文件。按 Ctrl+C 或发送 SIGTERM 停止（10 秒内退出）。
     """
     from flows.deployments import local_server, serve_everything, stop_signals
+    from flows.server_state import announce, stop_keeper, withdraw
 
     logs.configure(logging.WARNING)  # a service's journal wants its warnings
     _open_warehouse()
+    stop_keeper()  # one server per Prefect home: ours, with its UI on --port
     with stop_signals() as stop, local_server(port) as server:
         console.print(f"Prefect 界面：{server.url.removesuffix('/api')}  （按 Ctrl+C 停止）")
-        serve_everything(interval, stop, server)
-    console.print("已停止。")
+        if server.process is not None:
+            announce(server.url, "serve")  # commands use this server meanwhile
+        try:
+            abandoned = serve_everything(interval, stop, server)
+        finally:
+            withdraw()
+    _stopped(abandoned)
+
+
+def _stopped(abandoned: bool) -> None:
+    """A run still going in this process is ended with it rather than waited for: its
+    files are rolled back and the next run takes its lock over at once."""
+    if not abandoned:
+        console.print("已停止。")
+        return
+    console.print("已停止；进行中的运行已中止，下次运行会自动接管。")
+    sys.stdout.flush()
+    os._exit(0)
 
 
 @app.command("send-mail", cls=ChineseCommand)
@@ -343,6 +382,20 @@ def send_mail_command(retry_failed: Annotated[bool, typer.Option(
         console.print("未配置邮件服务器（HUIZONG_SMTP_HOST），邮件只保存在发件箱 outbox/。")
         return
     _deliver()
+
+
+@app.command("stop-server", cls=ChineseCommand)
+def stop_server_command() -> None:
+    """停止命令在后台启动的 Prefect 服务（闲置 30 分钟后它也会自动停止；不影响 serve 的服务）。"""
+    from flows.server_state import stop_keeper
+
+    state = stop_keeper()
+    if state is None:
+        console.print("没有在后台运行的 Prefect 服务。")
+    elif state.owner == "serve":
+        console.print(f"Prefect 服务（{state.url}）由 huizong serve 运行，停止 serve 即可。")
+    else:
+        console.print(f"已停止后台 Prefect 服务（{state.url}）。")
 
 
 @app.command("deploy", cls=ChineseCommand)

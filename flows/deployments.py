@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from prefect.deployments import run_deployment
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runner import Runner
 from prefect.schedules import Cron, Interval
@@ -29,11 +28,12 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config import PROJECT_ROOT, get_settings
 from flows.cli_errors import UserFixable
-from flows.runs import mail, nightly, on_arrival, rerun
+from flows.runs import deliver_soon, mail, nightly, on_arrival, rerun
 from pipeline.watch import InboxWatcher
 
 SERVER_STOP_SECONDS = 3
 RUNNER_STOP_SECONDS = 3
+STOP_CHECK_SECONDS = 0.25
 log = logging.getLogger(__name__)
 # One run of each at a time; the warehouse lock keeps different deployments apart too.
 LIMIT = 1
@@ -80,22 +80,66 @@ def deploy_to_pool(pool: str) -> list[str]:
 
 def watch_inbox(on_files: Callable[[list[str]], object], poll_seconds: float,
                 stop: threading.Event) -> None:
-    """Poll the inbox until `stop`; hand files that stopped changing to `on_files`.
+    """Watch the inbox until `stop`; hand files that stopped changing to `on_files`.
 
-    The first look hands out everything already there, so files that arrived while
-    nobody watched are processed at once (what was loaded before is skipped by its hash).
+    File-system events wake the watcher at once; a full look every `poll_seconds` also
+    catches what events miss (a network share, an event queue overflow). The first look
+    hands out everything already there, so files that arrived while nobody watched are
+    processed at once (what was loaded before is skipped by its hash).
     """
-    watcher = InboxWatcher(get_settings().inbox_dir)
-    while True:
-        ready = watcher.poll()
-        if ready:
-            try:
-                on_files([str(f.path.relative_to(watcher.inbox)) for f in ready])
-            except Exception:  # the warehouse or the API away: keep watching, try again
-                log.exception("处理新文件的运行未能完成，%g 秒后重试", poll_seconds)
-                watcher.forget(ready)
-        if stop.wait(poll_seconds):
+    settings = get_settings()
+    watcher = InboxWatcher(settings.inbox_dir, settings.settle_seconds)
+    changed = threading.Event()
+    with inbox_events(settings.inbox_dir, changed):
+        while not stop.is_set():
+            changed.clear()
+            ready = watcher.poll()
+            if ready:
+                try:
+                    on_files([str(f.path.relative_to(watcher.inbox)) for f in ready])
+                except Exception:  # the warehouse or the API away: keep watching, try again
+                    log.exception("处理新文件的运行未能完成，%g 秒后重试", poll_seconds)
+                    watcher.forget(ready)
+                    stop.wait(poll_seconds)
+                    continue
+            settling = watcher.seconds_to_next()
+            _wait_for_change(changed, stop, poll_seconds if settling is None
+                             else min(poll_seconds, settling))
+
+
+def _wait_for_change(changed: threading.Event, stop: threading.Event, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if changed.wait(min(left, STOP_CHECK_SECONDS)):
             return
+
+
+@contextmanager
+def inbox_events(inbox: Path, changed: threading.Event) -> Iterator[None]:
+    """Set `changed` on any file-system event under the inbox (inotify on Linux). Where
+    the system refuses a watch (too many watches, an odd file system), the periodic look
+    alone finds new files, a little later."""
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    class Wake(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            if event.event_type != "opened":  # reading a file changes nothing
+                changed.set()
+
+    observer = Observer()
+    try:
+        observer.schedule(Wake(), str(inbox), recursive=True)
+        observer.start()
+    except OSError:
+        log.warning("无法监听收件箱的文件事件，改为定时检查", exc_info=True)
+        yield
+        return
+    try:
+        yield
+    finally:
+        observer.stop()
+        observer.join(timeout=2)
 
 
 def _free_port() -> int:
@@ -176,26 +220,31 @@ class ServerFailed(UserFixable):
 
 
 def serve_everything(poll_seconds: float, stop: threading.Event,
-                     server: PrefectServer) -> None:
+                     server: PrefectServer) -> bool:
     """Serve the deployments and watch the inbox until `stop` is set.
+
+    Files that arrive are run in this process, in the watcher's thread: no new process,
+    no imports, warm reader workers, so a corrected file is answered in seconds. The
+    scheduled and manual deployments run as the runner's subprocesses.
 
     The runner lives in a thread and the main thread keeps the signals, so a stop request
     is honoured within RUNNER_STOP_SECONDS whatever the runner is doing: a run in
     progress is killed (the next run takes its lock over), the runner is asked to stop
-    and, if it has not by then, left behind as a daemon; the server goes last.
+    and, if it has not by then, left behind as a daemon; the server goes last. Returns
+    True if a run in this process was still going: the caller ends the process.
     """
     runner = Runner(pause_on_shutdown=False)
     for item in local_deployments():
         runner.add_deployment(item)
 
-    def trigger(files: list[str]) -> None:
-        run_deployment("inbox/inbox", parameters={"files": files}, timeout=0)
+    def run_here(files: list[str]) -> None:
+        deliver_soon(on_arrival(files))
 
     # Threads start with an empty context: hand them ours, which holds the API URL.
     serving = threading.Thread(target=contextvars.copy_context().run,
                                args=(asyncio.run, runner.start()), name="runner", daemon=True)
     watching = threading.Thread(target=contextvars.copy_context().run,
-                                args=(watch_inbox, trigger, poll_seconds, stop),
+                                args=(watch_inbox, run_here, poll_seconds, stop),
                                 name="inbox-watcher", daemon=True)
     serving.start()
     watching.start()
@@ -212,10 +261,11 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
         # then lingers. Killed, it releases everything, and the next run takes its lock
         # over at once (its process is gone) and marks it crashed.
         _kill_children(keep={server.process.pid} if server.process else set())
-        if runner.started:
+        watching.join(timeout=2 * STOP_CHECK_SECONDS)
+        if not watching.is_alive() and runner.started:
             runner.execute_in_background(runner.astop)
-        serving.join(timeout=RUNNER_STOP_SECONDS)
-        watching.join(timeout=1)
+            serving.join(timeout=RUNNER_STOP_SECONDS)
+    return watching.is_alive()
 
 
 def _kill_children(keep: set[int]) -> None:

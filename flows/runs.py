@@ -95,7 +95,13 @@ def _finish(warehouse: Warehouse, settings: Settings, run_id: int, trigger: str,
 def _nudge_delivery(summary: RunSummary) -> None:
     """Served runs hand new mail to the `mail` deployment at once instead of waiting for
     its next scheduled pass; the CLI delivers after the run itself."""
-    if not summary.mails or deployment.id is None:
+    if deployment.id is not None:
+        deliver_soon(summary)
+
+
+def deliver_soon(summary: RunSummary) -> None:
+    """Start the `mail` deployment now if the run wrote mail."""
+    if not summary.mails:
         return
     try:
         run_deployment(MAIL_DEPLOYMENT, timeout=0)

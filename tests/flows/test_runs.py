@@ -87,7 +87,7 @@ def test_rerun_only_touches_its_department(example_inbox):
 def test_watcher_waits_for_a_slow_copy_then_runs_for_that_file(example_inbox, corpus):
     shutil.rmtree(example_inbox.inbox_dir)
     example_inbox.inbox_dir.mkdir()
-    watcher = InboxWatcher(example_inbox.inbox_dir)
+    watcher = InboxWatcher(example_inbox.inbox_dir, settle_seconds=0.3)
     data = corpus.filled_template("org", "org_slow.xlsx").path.read_bytes()
     target = example_inbox.inbox_dir / "组织部.xlsx"
     copied = threading.Event()
@@ -104,12 +104,15 @@ def test_watcher_waits_for_a_slow_copy_then_runs_for_that_file(example_inbox, co
     thread = threading.Thread(target=copy_slowly)
     thread.start()
     handed_out = []
-    while not copied.is_set():  # the copy writes every 0.05 s; the watcher looks every 0.5 s
+    while not copied.is_set():  # the copy writes every 0.05 s; the watcher looks often
         handed_out += watcher.poll()
-        time.sleep(0.5)
+        time.sleep(0.1)
     thread.join()
     assert handed_out == []  # never while the copy was growing
-    ready = [f for _ in range(3) for f in watcher.poll()]  # stable on the second look
+    assert watcher.poll() == []  # nor right after its last write
+    assert 0 < watcher.seconds_to_next() <= 0.3
+    time.sleep(watcher.seconds_to_next())
+    ready = watcher.poll()  # quiet for settle_seconds
     assert [f.path.name for f in ready] == ["组织部.xlsx"]
     summary = on_arrival([f.path.name for f in ready])
     assert [department for _, department, _, _ in summary.loaded] == ["市委组织部"]

@@ -127,12 +127,12 @@ def test_stopped_in_the_middle_of_a_run_then_started_again_it_finishes_the_job(
     try:
         _wait_for_line(process, ready, 120)
         deadline = time.monotonic() + 180
-        while _count(tmp_path) == 0:
+        while "running" not in _outcomes(tmp_path):
             assert time.monotonic() < deadline, "the waiting files were not picked up"
-            time.sleep(0.2)
+            time.sleep(0.1)
         _stops_in_time(process, signal.SIGTERM)
         interrupted = _count(tmp_path)
-        assert 0 < interrupted < MANY, interrupted
+        assert interrupted < MANY, interrupted
         process = start()
         _wait_for_line(process, ready, 120)
         deadline = time.monotonic() + 240
@@ -148,8 +148,11 @@ def test_stopped_in_the_middle_of_a_run_then_started_again_it_finishes_the_job(
 
 
 def _outcomes(root) -> list[str]:
-    with Warehouse(f"sqlite:///{root / 'var' / 'huizong.db'}").begin() as session:
-        return list(session.scalars(select(Run.outcome).order_by(Run.id)))
+    try:
+        with Warehouse(f"sqlite:///{root / 'var' / 'huizong.db'}").begin() as session:
+            return list(session.scalars(select(Run.outcome).order_by(Run.id)))
+    except Exception:  # the warehouse is being created
+        return []
 
 
 def _count(root) -> int:
