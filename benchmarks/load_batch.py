@@ -11,6 +11,8 @@ import datetime as dt
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -48,6 +50,24 @@ def load_all(url: str, batch: list[ReadResult]) -> tuple[float, int]:
     return took, sum(len(r.observations) for r in batch)
 
 
+@contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """A throw-away schema on the local PostgreSQL, or None if it does not answer."""
+    schema = f"hz_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError:
+        yield None
+        return
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=1000)
@@ -57,21 +77,13 @@ def main() -> None:
         took, rows = load_all(f"sqlite:///{folder}/bench.db", batch)
         print(f"SQLite      {args.files:,} submissions, {rows:,} observations: {took:6.2f} s "
               f"= {rows / took:,.0f} rows/s")
-    schema = f"hz_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError:
-        print("PostgreSQL  not reachable at 127.0.0.1:5432, skipped")
-        return
-    try:
-        took, rows = load_all(f"{POSTGRES}?options=-csearch_path%3D{schema}", batch)
+    with postgres_schema() as url:
+        if url is None:
+            print("PostgreSQL  not reachable at 127.0.0.1:5432, skipped")
+            return
+        took, rows = load_all(url, batch)
         print(f"PostgreSQL  {args.files:,} submissions, {rows:,} observations: {took:6.2f} s "
               f"= {rows / took:,.0f} rows/s")
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":
