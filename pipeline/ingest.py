@@ -10,6 +10,7 @@ committed together, so a run killed half-way leaves each department as it was or
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -258,24 +259,40 @@ def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[
                      report: IngestReport, reprocess: Submission | None) -> None:
     """A department's files of one run were judged together (they may contradict each
     other), so they are committed together: a run killed half-way leaves all or none of
-    them, and the next run judges the same set again. Each file has its own savepoint,
-    so an exception of ours while loading one file costs that file only."""
-    loaded, broken = [], []
-    with warehouse.begin() as session:
-        for arrival, result in group:
-            sha = result.file_sha256
-            try:
-                with session.begin_nested():
-                    outcome = load_submission(session, arrival.incoming, result,
-                                              assessments.get(sha, []), issues.get(sha, []),
-                                              run_id, reprocess=reprocess)
-                    resolve_problems(session, [sha])
-            except Exception as error:
-                if is_warehouse_down(error):
-                    raise
-                broken.append((arrival, traceback.format_exc()))
-                continue
-            loaded.append((arrival, sha, outcome))
+    them, and the next run judges the same set again.
+
+    They are loaded without savepoints first: on PostgreSQL, more than 64 savepoints
+    in one transaction make every later statement of it slower (the subtransaction
+    cache overflows), and a department may send hundreds of files. Only if that raises
+    is the group loaded again with a savepoint per file, so that an exception of ours
+    while loading one file costs that file only."""
+    def load(isolate: bool) -> tuple[list[tuple[Arrival, str, LoadOutcome]],
+                                     list[tuple[Arrival, str]]]:
+        loaded, broken = [], []
+        with warehouse.begin() as session:
+            for arrival, result in group:
+                sha = result.file_sha256
+                try:
+                    with session.begin_nested() if isolate else contextlib.nullcontext():
+                        outcome = load_submission(session, arrival.incoming, result,
+                                                  assessments.get(sha, []),
+                                                  issues.get(sha, []), run_id,
+                                                  reprocess=reprocess)
+                except Exception as error:
+                    if not isolate or is_warehouse_down(error):
+                        raise
+                    broken.append((arrival, traceback.format_exc()))
+                    continue
+                loaded.append((arrival, sha, outcome))
+            resolve_problems(session, [sha for _, sha, _ in loaded])
+        return loaded, broken
+
+    try:
+        loaded, broken = load(isolate=False)
+    except Exception as error:
+        if is_warehouse_down(error):
+            raise
+        loaded, broken = load(isolate=True)
     for arrival, detail in broken:
         _failed(warehouse, report, arrival, "load", detail, run_id)
     for arrival, sha, outcome in loaded:

@@ -218,6 +218,7 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
     }
     now = utcnow()
     seen = set()
+    created: list[tuple[Issue, str]] = []
     for record in issues:
         identity = _issue_identity(record, key)
         if identity in seen:
@@ -233,20 +234,22 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
         }
         issue = existing.get(identity)
         if issue is None:
-            issue = Issue(department_key=key, department_code=result.department,
-                          indicator_code=identity[1], year=identity[2], rule=identity[3],
-                          scope=identity[4], first_submission_id=submission.id,
-                          first_seen=now, **fields)
-            session.add(issue)
-            session.flush()
-            outcome.new_issues.append(issue.id)
-            outcome.new_severities.append(record.severity)
+            created.append((Issue(department_key=key, department_code=result.department,
+                                  indicator_code=identity[1], year=identity[2], rule=identity[3],
+                                  scope=identity[4], first_submission_id=submission.id,
+                                  first_seen=now, **fields), record.severity))
             continue
         if issue.state == "resolved":
             outcome.reopened_issues.append(issue.id)
             outcome.new_severities.append(record.severity)
         for name, value in fields.items():
             setattr(issue, name, value)
+    # One INSERT for all new issues of the file, not a round trip each.
+    session.add_all([issue for issue, _ in created])
+    session.flush()
+    for issue, severity in created:
+        outcome.new_issues.append(issue.id)
+        outcome.new_severities.append(severity)
 
     covered = {(o.indicator_code, o.year) for o in result.observations}
     for identity, issue in existing.items():
