@@ -1,37 +1,29 @@
 """Five-year trend charts per report section, drawn with a CJK font shipped in a wheel
-(mplfonts' Noto Sans CJK SC), so Chinese labels never turn into tofu boxes."""
+(mplfonts' Noto Sans CJK SC), so Chinese labels never turn into tofu boxes.
+
+A chart is drawn again only when what it shows changed: drawing all of them costs about
+2 s (and matplotlib's import half a second), longer than the rest of a run for one
+corrected file. Each PNG has a `.key` file beside it holding the digest of its inputs,
+written after the PNG, so a chart cut off half-way is drawn again.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
-import mplfonts
-from matplotlib import font_manager
 
 from schemas.catalogue import Catalogue
 from warehouse.table import TableRow
 
-FONT_FILE = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
 PER_CHART = 4
-
-
-def _use_cjk_font() -> str:
-    font_manager.fontManager.addfont(str(FONT_FILE))
-    name = font_manager.FontProperties(fname=str(FONT_FILE)).get_name()
-    plt.rcParams["font.family"] = name
-    plt.rcParams["axes.unicode_minus"] = False
-    return name
+Series = list[tuple[str, str, list[float]]]  # (indicator name, unit, one height per year)
 
 
 def section_charts(table: list[TableRow], catalogue: Catalogue, years: tuple[int, ...],
                    out_dir: Path) -> list[tuple[int, Path]]:
     """(section, png) for each report section: its first four yearly-summed indicators."""
-    _use_cjk_font()
     out_dir.mkdir(parents=True, exist_ok=True)
     values = {(r.indicator_code, r.year): r.value for r in table}
     charts = []
@@ -40,17 +32,44 @@ def section_charts(table: list[TableRow], catalogue: Catalogue, years: tuple[int
                   if i.section == section and i.aggregation == "sum"][:PER_CHART]
         if not chosen:
             continue
-        figure, axes = plt.subplots(1, len(chosen), figsize=(3.2 * len(chosen), 2.8),
-                                    squeeze=False)
-        for axis, indicator in zip(axes[0], chosen, strict=True):
-            heights = [values.get((indicator.code, y)) or 0 for y in years]
-            axis.bar([str(y) for y in years], heights, color="#c00000")
-            axis.set_title(f"{indicator.name}\n（{indicator.unit}）", fontsize=8)
-            axis.tick_params(labelsize=7)
-        figure.suptitle(f"{title}：近五年主要指标", fontsize=10)
-        figure.tight_layout()
+        series = [(i.name, i.unit, [values.get((i.code, y)) or 0 for y in years])
+                  for i in chosen]
         path = out_dir / f"section_{section}.png"
-        figure.savefig(path, dpi=150)
-        plt.close(figure)
+        stamp = path.with_suffix(".key")
+        key = hashlib.sha256(json.dumps([title, years, series], ensure_ascii=False)
+                             .encode()).hexdigest()
+        if not (path.exists() and stamp.exists() and stamp.read_text() == key):
+            _draw(path, title, years, series)
+            stamp.write_text(key)
         charts.append((section, path))
     return charts
+
+
+@lru_cache(maxsize=1)
+def _pyplot():  # noqa: ANN202 - matplotlib.pyplot, imported only when a chart is drawn
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mplfonts
+    from matplotlib import font_manager
+
+    font = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    font_manager.fontManager.addfont(str(font))
+    plt.rcParams["font.family"] = font_manager.FontProperties(fname=str(font)).get_name()
+    plt.rcParams["axes.unicode_minus"] = False
+    return plt
+
+
+def _draw(path: Path, title: str, years: tuple[int, ...], series: Series) -> None:
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(series), figsize=(3.2 * len(series), 2.8),
+                                squeeze=False)
+    for axis, (name, unit, heights) in zip(axes[0], series, strict=True):
+        axis.bar([str(y) for y in years], heights, color="#c00000")
+        axis.set_title(f"{name}\n（{unit}）", fontsize=8)
+        axis.tick_params(labelsize=7)
+    figure.suptitle(f"{title}：近五年主要指标", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
