@@ -18,7 +18,7 @@ run: setup
 	$(BIN)/huizong init
 	$(BIN)/huizong templates
 	$(BIN)/huizong run
-	@echo "产出在 outputs/：report.docx / report.md（报告初稿）、indicator_table.csv/.xlsx（汇总表）、issues.csv（问题清单）、ledger.csv（报送台账）、templates/（填报表）；给各单位的邮件在 outbox/（.eml）。"
+	@echo "产出在 outputs/：report.docx / report.md（报告初稿）、indicator_table.csv/.xlsx（汇总表）、issues.csv（问题清单）、ledger.csv（报送台账）、templates/（填报表）；给各单位的邮件在 outbox/（.eml）。后台 Prefect 服务供之后的命令使用，闲置 30 分钟自动停止（或 .venv/bin/huizong stop-server）。"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -4,8 +4,11 @@ when asked or when nobody has used it for a while."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
+
+import pytest
 
 from config import PROJECT_ROOT
 from flows.server_state import ServerState
@@ -32,6 +35,14 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.fixture(autouse=True)
+def _no_server_left_behind(tmp_path):
+    yield
+    state = _state(tmp_path)
+    if state is not None and _alive(state.pid):
+        os.kill(state.pid, signal.SIGTERM)
 
 
 def test_the_second_command_uses_the_server_the_first_one_started(tmp_path):
