@@ -58,6 +58,19 @@ def test_every_placeholder_of_the_seed_is_bound_and_the_wording_kept():
     (12_345_678, Style(unit="元", scale="万", approx="余", approx_at="number"), "1200余万元"),
     (7, Style(unit="人"), "7人"),  # the draft's X or XX says nothing about size
     (12345, Style(unit="人"), "12345人"),
+    # Half up, in decimal: binary floats would give 24.4万 and 480名左右.
+    (244_500, Style(unit="人次", scale="万", decimals=1), "24.5万人次"),
+    (24.45, Style(unit="％", decimals=1), "24.5％"),
+    (485, Style(unit="名", approx="左右"), "490名左右"),
+    (1.005, Style(unit="亿元", decimals=2), "1.01亿元"),
+    # A round figure keeps two significant digits, in 万 from ten thousand up.
+    (45_400, Style(unit="人", scale="万", approx="余"), "4.5万余人"),
+    (11_945, Style(unit="人次", approx="余"), "1.1万余人次"),
+    (11_945, Style(unit="人次"), "11945人次"),  # an exact figure stays as it is
+    (9_945, Style(unit="人次", approx="余"), "9900余人次"),
+    (123_456_789, Style(unit="元", approx="余"), "1.2亿余元"),
+    (96.5, Style(unit="％", approx="以上"), "96％以上"),
+    (45, Style(unit="人", approx="余"), "45人"),
 ])
 def test_number_wording(value, style, expected):
     assert word(value, style) == expected
