@@ -22,7 +22,7 @@ class ReportResult:
 
     @property
     def gaps(self) -> list[str]:
-        return [f.text.strip("【】") for f in self.figures if f.gap]
+        return [f.marker.strip("【】") for f in self.figures if f.gap]
 
     @property
     def to_verify(self) -> int:

@@ -61,11 +61,17 @@ def _paragraph(document: DocxDocument, parts: list[str | Figure], role: str,
         if isinstance(part, str):
             _font(paragraph.add_run(part), role)
             continue
-        run = paragraph.add_run(part.text)
-        _font(run, role)
-        if part.gap:
-            run.font.highlight_color = 7  # yellow
-            run.font.color.rgb = RGBColor(0xC0, 0, 0)
+        # Only the gap marker is highlighted; the draft's unit words around it are text.
+        before, marker, after = part.text.partition(part.marker) if part.gap \
+            else (part.text, "", "")
+        for text, highlighted in ((before, False), (marker, True), (after, False)):
+            if not text:
+                continue
+            run = paragraph.add_run(text)
+            _font(run, role)
+            if highlighted:
+                run.font.highlight_color = 7  # yellow
+                run.font.color.rgb = RGBColor(0xC0, 0, 0)
         mark = paragraph.add_run(f"[{part.number}]")
         _font(mark, role)
         mark.font.superscript = True
@@ -87,7 +93,7 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
             _paragraph(document, block.parts, "title", WD_ALIGN_PARAGRAPH.CENTER)
             if gaps:
                 _paragraph(document, [f"待补数据 {len(gaps)} 项：" + "；".join(
-                    f.text.strip("【】") for f in gaps)], "body")
+                    f.marker.strip("【】") for f in gaps)], "body")
         elif block.kind == "heading":
             _paragraph(document, block.parts, "heading")
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from report.template import Binding, Block
-from report.wording import word
+from report.wording import around, word
 from schemas.catalogue import Catalogue, Indicator
 from schemas.departments import Registry
 from schemas.describe import AGGREGATION_ZH, format_number
@@ -32,15 +32,17 @@ class Figure:
     number: int
     indicator: Indicator
     department: str
-    text: str  # what the report prints
+    text: str  # what the report prints, with the draft's unit words
     missing_years: list[int]
     sources: list[Source]
     to_verify: list[str] = field(default_factory=list)
     value: float | None = None  # in the reporting unit, before wording
+    aggregation_zh: str = ""  # 五年合计 / 取最近一年 / 2023年
+    marker: str = ""  # 【待补：…】 where a value is missing and the draft had none
 
     @property
     def gap(self) -> bool:
-        return bool(self.missing_years)
+        return bool(self.marker)
 
 
 class UnboundPlaceholder(Exception):
@@ -78,9 +80,20 @@ class Resolver:
         except KeyError:
             raise UnboundPlaceholder(f"{UnboundPlaceholder.__doc__}（{code}）") from None
 
+    def _years(self, binding: Binding) -> tuple[tuple[int, ...], str]:
+        """The years a sentence means, and how the appendix says so."""
+        kind, _, detail = binding.aggregation.partition(":")
+        if kind in AGGREGATION_ZH:
+            return (self.years if kind == "sum" else self.years[-1:]), AGGREGATION_ZH[kind]
+        year = int(self.parameter(detail) if kind == "param" else detail)
+        if year not in self.years:
+            raise UnboundPlaceholder(f"{UnboundPlaceholder.__doc__}（{binding.key} 的 "
+                                     f"{binding.aggregation} 不在本轮年度内）")
+        return (year,), f"{year}年"
+
     def _figure(self, binding: Binding) -> Figure:
         indicator = self._indicator(binding.key)
-        needed = self.years if indicator.aggregation == "sum" else self.years[-1:]
+        needed, aggregation_zh = self._years(binding)
         sources, missing, total = [], [], 0.0
         for year in needed:
             row = self.rows[(indicator.code, year)]
@@ -93,18 +106,28 @@ class Resolver:
                 continue
             total += row.value
         department = self.registry.get(indicator.department).name
-        number = len(self.figures) + 1
-        if missing:
-            years = "、".join(str(y) for y in missing)
-            text = f"【待补：{department}·{years}年·{indicator.name}】"
-            value = None
-        else:
-            value = round(total, 6)
-            text = word(value * self.catalogue.factor(indicator), binding.style)
+        value = None if missing else round(total, 6)
+        data_text = (word(value * self.catalogue.factor(indicator), binding.style)
+                     if value is not None else "")
         to_verify = [f"{s.year}年：{VERIFY_ZH[s.status]}" + (f"（单位说明：{s.explanation}）"
                                                           if s.explanation else "")
                      for s in sources if s.status in VERIFY_ZH]
-        figure = Figure(number, indicator, department, text, missing, sources, to_verify, value)
+        marker = ""
+        if binding.as_drafted:
+            # The office's own words stand; the data only get a say in 待核实.
+            text = around(binding.as_drafted, binding.style)
+            if value is None:
+                to_verify.insert(0, f"原稿写“{text}”，汇总数据暂缺")
+            elif data_text != text:
+                to_verify.insert(0, f"原稿写“{text}”，汇总数据为“{data_text}”")
+        elif value is None:
+            years = "、".join(str(y) for y in missing)
+            marker = f"【待补：{department}·{years}年·{indicator.name}】"
+            text = around(marker, binding.style)
+        else:
+            text = data_text
+        figure = Figure(len(self.figures) + 1, indicator, department, text, missing, sources,
+                        to_verify, value, aggregation_zh, marker)
         self.figures.append(figure)
         return figure
 
@@ -126,7 +149,7 @@ def resolve_blocks(blocks: list[Block], resolver: Resolver) -> list[ResolvedBloc
 
 
 def describe_source(figure: Figure) -> str:
-    aggregation = AGGREGATION_ZH[figure.indicator.aggregation]
+    aggregation = figure.aggregation_zh
     if figure.value is None:
         head = f"{figure.indicator.name}：暂缺（{aggregation}）"
     else:

@@ -24,7 +24,7 @@ def write_markdown(path: Path, blocks: list[ResolvedBlock], figures: list[Figure
             lines += [f"# {block.text}", ""]
             if gaps:
                 lines += [f"> **待补数据 {len(gaps)} 项**（正文中以【待补：…】标出）：", ">"]
-                lines += [f"> - {f.text.strip('【】')}" for f in gaps]
+                lines += [f"> - {f.marker.strip('【】')}" for f in gaps]
                 lines.append("")
         elif block.kind == "heading":
             lines += [f"## {block.text}", ""]

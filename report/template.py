@@ -30,6 +30,19 @@ class Binding:
     kind: str  # figure / param / year
     key: str  # indicator code or parameter name
     style: Style = Style()
+    # Which years the sentence means: sum (五年合计), latest (最近一年), year:2023, or
+    # param:NAME (the year a round parameter names, e.g. the event the sentence cites).
+    aggregation: str = ""
+    # A figure the draft already states (覆盖率达100％): printed as drafted, and listed
+    # under 待核实 when the data say otherwise.
+    as_drafted: str = ""
+
+
+class BadBinding(Exception):
+    """报告模板中的绑定写法有误，请检查 report/template.md。"""
+
+
+AGGREGATION = re.compile(r"^(sum|latest|year:\d{4}|param:\w+)$")
 
 
 @dataclass(slots=True)
@@ -44,11 +57,15 @@ def parse_binding(text: str) -> Binding:
         kind, key = head.split(":", 1)
         return Binding(kind, key)
     values = dict(option.split("=", 1) for option in options)
+    aggregation = values.get("agg", "")
+    if not AGGREGATION.match(aggregation):
+        raise BadBinding(f"{BadBinding.__doc__}（{head} 缺少或写错 agg=sum|latest|year:年份"
+                         "|param:参数名：这句话说的是五年合计、最近一年还是某一年？）")
     style = Style(unit=values.get("unit", ""), scale=values.get("scale", ""),
                   decimals=int(values.get("decimals", 0)), approx=values.get("approx", ""),
                   step=float(values["step"]) if "step" in values else None,
                   approx_at=values.get("approx_at", "unit"))
-    return Binding("figure", head, style)
+    return Binding("figure", head, style, aggregation, values.get("as_drafted", ""))
 
 
 def _parts(line: str) -> list[str | Binding]:

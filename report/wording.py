@@ -58,7 +58,16 @@ def word(base_value: float, style: Style) -> str:
         decimals = max(0, -step.normalize().as_tuple().exponent)
     else:
         decimals = style.decimals
-    number = _number(value, decimals)
+    return _compose(_number(value, decimals), approx, scale, style)
+
+
+def around(number: str, style: Style) -> str:
+    """The words the draft put around its figure, with `number` (a gap marker, or the
+    draft's own figure) in its place: 【待补：…】名, 【待补：…】％以上."""
+    return _compose(number, style.approx, style.scale, style)
+
+
+def _compose(number: str, approx: str, scale: str, style: Style) -> str:
     if approx in _BEFORE_UNIT and style.approx_at == "number":
         return f"{number}{approx}{scale}{style.unit}"
     if approx in _BEFORE_UNIT:

@@ -45,7 +45,10 @@ def test_sums_and_round_figures(rendered, figures):
 def test_gaps_are_marked_in_the_text_and_listed_at_the_top(rendered):
     _, result, markdown = rendered
     marker = "【待补：市科学技术局·2025年·青年科技特派员下乡服务人数】"
-    assert f"{marker}<sup>" in markdown  # in the sentence
+    # In the sentence, and the draft's words after the figure stay: 名, ％以上.
+    assert f"乡村振兴战略，{marker}名<sup>" in markdown
+    assert "家庭医生签约率达到【待补：市残疾人联合会·2025年·残疾青年家庭医生签约率】％以上<sup>" \
+        in markdown
     head = markdown.split("## 一、前期工作情况")[0]
     assert "待补数据 3 项" in head
     assert "待补：市科学技术局·2025年·青年科技特派员下乡服务人数" in head
@@ -91,3 +94,25 @@ def test_docx_layout_fonts_and_charts(rendered):
     assert len(document.inline_shapes) == 7  # one trend chart per section
     assert len(document.tables[0].rows) == 62  # header + every indicator
     assert sum(1 for p in result.paths if p.suffix == ".png") == 7
+
+
+def test_each_sentence_takes_the_years_it_speaks_of(rendered, figures):
+    _, _, markdown = rendered
+    # 参加2023年…等体育赛事，荣获奖牌X枚: the 2023 medals, not five years of them.
+    medals = int(figures[("sports.competitions.medals", 2023)])
+    assert f"荣获奖牌{medals}枚<sup>" in markdown
+    # A squad list is who is on it now; adding five rosters counts people again.
+    squad = int(_latest(figures, "sports.diving_reserve.selected"))
+    assert f"。{squad}人<sup>" in markdown and "入选南江省跳水学校后备人才集训队" in markdown
+    appendix = markdown.split("## 附件一　数据来源")[1].split("## 附件二")[0]
+    assert f"青少年体育赛事获得奖牌数：{medals:,} 枚（2023年）" in appendix
+
+
+def test_the_drafts_own_figures_stand_and_disagreement_is_listed(rendered, figures):
+    _, _, markdown = rendered
+    assert "主题团课、队课覆盖率达100％<sup>" in markdown
+    assert "全市建立心理辅导机构和社会组织5家<sup>" in markdown
+    verify = markdown.split("## 附件二　待核实")[1].split("## 附件三")[0]
+    organisations = int(_latest(figures, "health.counselling.organisations"))
+    listed = f"原稿写“5家”，汇总数据为“{organisations}家”" in verify
+    assert listed == (organisations != 5)

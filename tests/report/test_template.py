@@ -5,7 +5,7 @@ import re
 import pytest
 
 from config import PROJECT_ROOT
-from report.template import Binding, Style, load_template
+from report.template import BadBinding, Binding, Style, load_template, parse_binding
 from report.wording import word
 
 # The office's draft, every figure still XX, kept verbatim beside the template.
@@ -24,6 +24,8 @@ def _as_seed(binding: Binding) -> str:
     if binding.kind != "figure":
         return "§"
     style = binding.style
+    if binding.as_drafted:  # the draft's own figure, printed as it stands
+        return f"{binding.as_drafted}{style.scale}{style.unit}"
     before = "余" if style.approx == "余" else ""
     after = style.approx if style.approx in ("左右", "以上") else ""
     if before and style.approx_at == "number":
@@ -33,9 +35,6 @@ def _as_seed(binding: Binding) -> str:
 
 def test_every_placeholder_of_the_seed_is_bound_and_the_wording_kept():
     seed = [PLACEHOLDER.sub("§", line) for line in _seed_lines()]
-    # The two figures the draft states are bound too.
-    seed = [line.replace("覆盖率达100％", "覆盖率达§％").replace("组织5家", "组织§家")
-            for line in seed]
     template = ["".join(p if isinstance(p, str) else _as_seed(p) for p in block.parts)
                 for block in load_template()]
     assert template == seed
@@ -74,3 +73,38 @@ def test_every_placeholder_of_the_seed_is_bound_and_the_wording_kept():
 ])
 def test_number_wording(value, style, expected):
     assert word(value, style) == expected
+
+
+# Read sentence by sentence against the draft: what each figure means.
+LATEST = {  # stocks, rosters, rates, standards: 现有…、名单、…率、人均…
+    "league.theme_class.coverage", "edu.student_aid.policies", "edu.disabled_children.total",
+    "edu.disabled_children.regular_school", "edu.disabled_children.special_education",
+    "edu.disabled_children.enrolment_rate", "edu.teachers.incentive_allowance",
+    "edu.teachers.comparative_performance_pay", "edu.rural_allowance.village_school",
+    "edu.rural_allowance.teaching_point", "health.counselling.organisations",
+    "health.counselling.volunteers", "sports.diving_reserve.selected",
+    "sports.snowboard_national.shortlisted", "sports.snowboard_provincial.selected",
+    "league.volunteers.registered", "league.volunteer_teams.count",
+    "science.tech_envoys.dispatched", "disabled.family_doctor.signing_rate",
+}
+NAMED_YEAR = {  # 参加2023年…等体育赛事，荣获奖牌X枚
+    "sports.competitions.medals": "param:gymnastics_event_year",
+}
+
+
+def test_every_bound_sentence_states_what_its_figure_means():
+    bindings = [p for block in load_template() for p in block.parts
+                if isinstance(p, Binding) and p.kind == "figure"]
+    assert len(bindings) == 61
+    for binding in bindings:
+        expected = NAMED_YEAR.get(binding.key,
+                                  "latest" if binding.key in LATEST else "sum")
+        assert binding.aggregation == expected, binding.key
+    drafted = {b.key: b.as_drafted for b in bindings if b.as_drafted}
+    assert drafted == {"league.theme_class.coverage": "100",
+                       "health.counselling.organisations": "5"}
+
+
+def test_a_binding_without_its_meaning_is_refused():
+    with pytest.raises(BadBinding, match="agg="):
+        parse_binding("league.lecturers.sessions unit=场次")
