@@ -40,9 +40,9 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
     charts = section_charts(table, warehouse.catalogue, warehouse.years, out_dir / "charts")
     paths = [
         write_markdown(out_dir / "report.md", blocks, resolver.figures, table, warehouse.years,
-                       charts),
+                       charts, resolver.from_draft_zh()),
         write_docx(out_dir / "report.docx", blocks, resolver.figures, table, warehouse.years,
-                   charts),
+                   charts, resolver.from_draft_zh()),
         *(png for _, png in charts),
     ]
     return ReportResult(paths, resolver.figures)

@@ -48,12 +48,18 @@ class RoundParameters(BaseModel):
     round: Round
     # Each value fills one non-figure placeholder of the report.
     report: dict[str, str | int]
+    # What each of them is, in Chinese (the report lists them as 据原稿).
+    report_labels: dict[str, str]
 
     @model_validator(mode="after")
     def _no_placeholder_left(self) -> RoundParameters:
         texts = [self.city, self.city_short, self.province, *map(str, self.report.values())]
         if any("XX" in text.upper() for text in texts):
             raise ValueError("round.yaml still holds a literal XX placeholder")
+        unlabelled = set(self.report) - set(self.report_labels)
+        if unlabelled:
+            raise ValueError(f"round.yaml report values without a report_labels entry: "
+                             f"{sorted(unlabelled)}")
         return self
 
 
