@@ -9,10 +9,13 @@ from html import escape
 
 from schemas.labels import LEDGER_ZH, SEVERITY_ZH
 
-STYLE = ("<style>body{font-family:'Microsoft YaHei',SimSun,sans-serif;font-size:14px}"
-         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;"
-         "vertical-align:top}th{background:#ddebf7}.error{background:#ffc7ce}"
-         ".warning{background:#ffeb9c}</style>")
+# Inline styles only: many mail clients (and government webmail) drop a <style> block.
+BODY_STYLE = "font-family:'Microsoft YaHei',SimSun,sans-serif;font-size:14px"
+TABLE_STYLE = "border-collapse:collapse"
+CELL_STYLE = "border:1px solid #999;padding:4px 8px;vertical-align:top"
+HEADER_STYLE = f"{CELL_STYLE};background:#ddebf7"
+ROW_STYLE = {"error": "background:#ffc7ce", "warning": "background:#ffeb9c"}
+MISSING_RULE = "missing_value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class IssueLine:
     raw: str
     problem: str
     suggestion: str
+    rule: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class Context:
     deadline: dt.date
     today: dt.date
     extras: dict[str, str] = field(default_factory=dict)
+    contact_zh: str = ""  # who at the office to call: person, phone, mailbox
 
     @property
     def prefix(self) -> str:
@@ -60,7 +65,9 @@ class Context:
 
     @property
     def signature(self) -> str:
-        return f"{self.office}\n{self.today.year}年{self.today.month}月{self.today.day}日"
+        lines = ["感谢支持配合！", *([self.contact_zh] if self.contact_zh else []), "",
+                 self.office, f"{self.today.year}年{self.today.month}月{self.today.day}日"]
+        return "\n".join(lines)
 
 
 def split_message(message: str) -> tuple[str, str]:
@@ -71,17 +78,17 @@ def split_message(message: str) -> tuple[str, str]:
 
 def _html(paragraphs: list[str], tables: list[str]) -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs[:-1]) + "".join(tables)
-    return (f"<html><head><meta charset='utf-8'>{STYLE}</head><body>{body}"
+    return (f"<html><head><meta charset='utf-8'></head><body style=\"{BODY_STYLE}\">{body}"
             f"<p>{paragraphs[-1]}</p></body></html>")
 
 
-def _table(header: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+def _table(header: list[str], rows: list[list[str]], kinds: list[str] | None = None) -> str:
+    head = "".join(f"<th style=\"{HEADER_STYLE}\">{escape(h)}</th>" for h in header)
     lines = "".join(
-        f"<tr class='{(classes or [''] * len(rows))[n]}'>"
-        + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+        f"<tr style=\"{ROW_STYLE.get((kinds or [''] * len(rows))[n], '')}\">"
+        + "".join(f"<td style=\"{CELL_STYLE}\">{escape(str(v))}</td>" for v in row) + "</tr>"
         for n, row in enumerate(rows))
-    return f"<table><tr>{head}</tr>{lines}</table>"
+    return f"<table style=\"{TABLE_STYLE}\"><tr>{head}</tr>{lines}</table>"
 
 
 def _text_table(rows: list[list[str]]) -> str:
@@ -92,23 +99,28 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
                 changes: list[ChangeLine], resolved: list[str], *, annotated: bool = True
                 ) -> Mail:
     errors = sum(1 for i in issues if i.severity == "error")
-    warnings = len(issues) - errors
+    missing = sum(1 for i in issues if i.rule == MISSING_RULE)
+    warnings = len(issues) - errors - missing
     counts = "，".join(x for x in (f"{errors}项错误" if errors else "",
+                                   f"{missing}项未填" if missing else "",
                                    f"{warnings}项提醒" if warnings else "") if x)
-    need = "填报数据需修改" if errors else "填报数据请核对"
+    # As the ledger says: an error or a missing value is 待修改; only warnings ask to check.
+    need = "填报数据需修改" if errors or missing else "填报数据请核对"
     subject = f"{ctx.prefix}{department} {need}（{counts}）"
     ordered = sorted(issues, key=lambda i: i.severity != "error")
     header = ["级别", "表/单元格", "指标", "年度", "填报值", "问题", "修改建议"]
     rows = [[SEVERITY_ZH[i.severity], i.place or "整个文件", i.indicator, str(i.year or ""),
              i.raw, i.problem, i.suggestion] for i in ordered]
-    intro = (f"{contact}同志：您好！贵单位报送的青年发展数据已完成校验，共发现 {errors} 项错误、"
-             f"{warnings} 项提醒。错误的数值暂未采用，请修改后重新报送；提醒的数值已采用，"
-             "请核对，如确属实，在该行“备注”中写明原因即可。")
+    intro = f"{contact}同志：您好！贵单位报送的青年发展数据已完成校验，" + "；".join(x for x in (
+        f"有 {errors} 项错误，这些数值暂未采用，请修改后重新报送" if errors else "",
+        f"有 {missing} 项数据未填写，请补报" if missing else "",
+        f"有 {warnings} 项提醒，这些数值已采用，请核对，如确属实，在该行“备注”中写明原因即可"
+        if warnings else "") if x) + "。"
     how = (f"附件是贵单位报送的表格，问题单元格已标红（错误）或标黄（提醒）并附批注，"
            f"第一张工作表“问题清单”可直接点击跳转。请在附件中修改后保存，于 {ctx.deadline_zh} "
-           "前发回本邮箱或放入报送收件箱，系统会自动重新校验。") if annotated else (
+           "前回复本邮件发回，收到后会重新校验。") if annotated else (
            f"贵单位报送的文件无法打开，因此本邮件没有附上标注后的表格；请按上表说明处理后，"
-           f"于 {ctx.deadline_zh} 前重新发送填报表，系统会自动重新校验。")
+           f"于 {ctx.deadline_zh} 前重新发送填报表，收到后会重新校验。")
     paragraphs, tables, text_parts = [escape(intro)], [], [intro, "", _text_table([header, *rows])]
     tables.append(_table(header, rows, [i.severity for i in ordered]))
     if changes or resolved:
@@ -129,7 +141,7 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
 def confirmation_mail(ctx: Context, department: str, contact: str, resolved: list[str]) -> Mail:
     subject = f"{ctx.prefix}{department} 数据已通过校验"
     body = (f"{contact}同志：您好！贵单位重新报送的数据已通过校验，此前提示的问题已全部解决"
-            f"（共 {len(resolved)} 项），感谢配合。")
+            f"（共 {len(resolved)} 项）。")
     items = "".join(f"<li>{escape(r)}</li>" for r in resolved)
     text = "\n".join([body, *(f"  已解决：{r}" for r in resolved), "", ctx.signature])
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],

@@ -85,7 +85,10 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
     registry, catalogue = warehouse.registry, warehouse.catalogue
     office = registry.office
     today = today or local_now().date()
-    ctx = Context(parameters.city, office.full_name, parameters.round.deadline, today)
+    phone = f"电话 {office.phone}，" if office.phone else ""
+    ctx = Context(parameters.city, office.full_name, parameters.round.deadline, today,
+                  contact_zh=f"如有疑问，请联系{office.name} {office.contact}"
+                             f"（{phone}邮箱 {office.email}）。")
     drafts: list[_Draft] = []
     names = {i.code: i.name for i in catalogue.indicators}
     with warehouse.begin() as session:
@@ -149,7 +152,8 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
             f"{issue.cells} " if issue.cells else ""))
         place = f"{issue.sheet}!{issue.cell}" if issue.cell else ""
         lines.append(IssueLine(issue.severity, place, names.get(issue.indicator_code, ""),
-                               issue.year or None, issue.raw_value, problem, suggestion))
+                               issue.year or None, issue.raw_value, problem, suggestion,
+                               issue.rule))
         if latest is not None and issue.file_id == latest.file.id:
             problems.append(CellProblem(issue.severity, issue.sheet, issue.cell,
                                         names.get(issue.indicator_code, ""), issue.year or None,

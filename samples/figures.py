@@ -1,6 +1,8 @@
 """Plausible, deterministic yearly figures for every catalogue indicator.
 
-Values are in the indicator's reporting unit and respect the catalogue's relations
+Each indicator's yearly range for a city of about a million people is data, in
+`plausible.yaml` next to this file. Values are in the indicator's reporting unit and
+respect the catalogue's relations
 (parts within total, rate matching its counts, persons at least cases), so a clean
 sample submission raises no validation issue.
 """
@@ -8,17 +10,21 @@ sample submission raises no validation issue.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
+from pathlib import Path
 
 from schemas.catalogue import AtLeast, Catalogue, Indicator, PartsWithinTotal, RateMatches
+from schemas.yaml_file import load_yaml
 
-# (low, high, decimals) by reporting unit.
-_RANGES: dict[str, tuple[float, float, int]] = {
-    "万人次": (0.8, 12.0, 2), "万人": (0.5, 6.0, 2), "万小时": (5.0, 60.0, 1),
-    "万元": (20.0, 400.0, 2), "亿元": (0.5, 4.0, 2), "元": (800.0, 6000.0, 0),
-    "%": (90.0, 99.5, 1), "人次": (300.0, 6000.0, 0), "人": (8.0, 900.0, 0),
-    "项": (8.0, 18.0, 0),
-}
-_DEFAULT_RANGE = (5.0, 400.0, 0)
+PLAUSIBLE_FILE = Path(__file__).resolve().parent / "plausible.yaml"
+# Decimals a department would type, by reporting unit; whole numbers otherwise.
+_DECIMALS = {"万人次": 2, "万人": 2, "万小时": 1, "万元": 2, "亿元": 2, "%": 1}
+
+
+@lru_cache(maxsize=1)
+def plausible_ranges() -> dict[str, tuple[float, float]]:
+    return {code: (float(low), float(high)) for code, (low, high)
+            in load_yaml(PLAUSIBLE_FILE).items()}
 
 
 def _unit_interval(*parts: object) -> float:
@@ -28,7 +34,8 @@ def _unit_interval(*parts: object) -> float:
 
 def base_figure(indicator: Indicator, year: int) -> float:
     """A level per indicator, varied by up to ±20% a year (never a 10× jump)."""
-    low, high, decimals = _RANGES.get(indicator.unit, _DEFAULT_RANGE)
+    low, high = plausible_ranges()[indicator.code]
+    decimals = _DECIMALS.get(indicator.unit, 0)
     level = low + (high - low) * _unit_interval(indicator.code)
     swing = 0.8 + 0.4 * _unit_interval(indicator.code, year)
     value = min(level * swing, 100.0) if indicator.kind == "percent" else level * swing

@@ -24,6 +24,7 @@ class Department(BaseModel):
     aliases: tuple[str, ...] = ()
     contact: str
     email: EmailStr
+    phone: str = ""
     receives_summaries: bool = False
 
     @property

@@ -35,7 +35,8 @@ def _fresh_settings(project):
     return get_settings()
 
 
-def test_each_department_hears_its_problems_with_its_workbook_annotated(example_inbox, smtp):
+def test_each_department_hears_its_problems_with_its_workbook_annotated(example_inbox, smtp,
+                                                                      figures):
     mailbox, _ = smtp
     _fresh_settings(example_inbox)
     summary = _night()
@@ -48,12 +49,14 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     text = edu.get_body(("plain",)).get_content()
     html = edu.get_body(("html",)).get_content()
     assert text.startswith("王芳同志：您好！")
-    error_row = ("错误 | Sheet1!I10 | 普通学校随班就读残疾儿童人数 | 2024 | 1007 | "
-                 "「普通学校随班就读残疾儿童人数」2024年填报 1,007 人，超过同年"
-                 "「义务教育阶段残疾儿童人数」887 人 | 请核对两项数据。")
+    total = int(figures[("edu.disabled_children.total", 2024)])
+    regular = total + 120  # the example inbox's planted error
+    error_row = (f"错误 | Sheet1!I10 | 普通学校随班就读残疾儿童人数 | 2024 | {regular} | "
+                 f"「普通学校随班就读残疾儿童人数」2024年填报 {regular:,} 人，超过同年"
+                 f"「义务教育阶段残疾儿童人数」{total:,} 人 | 请核对两项数据。")
     assert error_row in text
     assert text.index("错误 |") < text.index("提醒 |")  # errors first
-    assert "2026年12月15日" in text and "<td>Sheet1!I10</td>" in html
+    assert "2026年12月15日" in text and ">Sheet1!I10</td>" in html
     [attachment] = list(edu.iter_attachments())
     assert attachment.get_filename() == (
         "青源市教育局-近五年青年发展数据（盖章版）（问题已标注）.xlsx")
