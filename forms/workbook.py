@@ -22,8 +22,9 @@ from forms.layout import (
     TITLE_ROW,
     UNIT_ROW,
 )
+from forms.printing import print_ready
 from schemas.catalogue import Catalogue, Indicator
-from schemas.departments import Department
+from schemas.departments import Department, get_registry
 from schemas.describe import AGGREGATION_ZH, describe_checks, format_number
 from schemas.round import RoundParameters
 
@@ -52,7 +53,8 @@ def write_template(
     data_sheet = workbook.active
     data_sheet.title = DATA_SHEET
     _write_data_sheet(data_sheet, department, indicators, catalogue, parameters)
-    _write_guide_sheet(workbook.create_sheet(GUIDE_SHEET), indicators, catalogue, parameters)
+    _write_guide_sheet(workbook.create_sheet(GUIDE_SHEET), indicators, catalogue, parameters,
+                       get_registry().office)
     workbook.properties.title = f"{parameters.round.name}·{department.name}"
     workbook.properties.creator = parameters.city + "青年工作联席会议办公室"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -133,9 +135,8 @@ def _write_data_sheet(
                              [6, 30, 40, 9, *([12] * len(years)), 30], strict=True):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = sheet.cell(FIRST_DATA_ROW, years[0][0])
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
+    print_ready(sheet, f"{department.name} 青年发展数据填报表", landscape=True,
+                repeat_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     sheet.protection.sheet = True
     # Let clerks resize and format freely; only content outside the input cells is locked.
     sheet.protection.formatColumns = False
@@ -191,6 +192,7 @@ def _write_guide_sheet(
     indicators: tuple[Indicator, ...],
     catalogue: Catalogue,
     parameters: RoundParameters,
+    office: Department,
 ) -> None:
     round_ = parameters.round
     deadline = round_.deadline
@@ -206,8 +208,15 @@ def _write_guide_sheet(
         f"5. 请于 {deadline.year}年{deadline.month}月{deadline.day}日前将本表（保持 .xlsx 格式）"
         "发送至联席办，请勿修改表格结构和指标代码。",
     ]
+    lines.append(f"6. 联系人：{office.contact}，电话 {office.phone}，邮箱 {office.email}"
+                 f"（{office.name}）。")
     for row, text in enumerate(lines, start=1):
-        sheet.cell(row, 1, text).font = TITLE_FONT if row == 1 else BODY_FONT
+        # Across the table's width and wrapped, so a printed page shows the whole line.
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)
+        cell = sheet.cell(row, 1, text)
+        cell.font = TITLE_FONT if row == 1 else BODY_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        sheet.row_dimensions[row].height = 24 if row == 1 else 30
     header_row = len(lines) + 2
     headers = ("序号", "指标代码", "指标名称", "单位", "统计口径", "校验规则", "报告用法")
     for column, text in enumerate(headers, start=1):
@@ -220,6 +229,9 @@ def _write_guide_sheet(
             cell = sheet.cell(header_row + offset, column, value)
             cell.font, cell.border = BODY_FONT, BOX
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for column, width in zip("ABCDEFG", (6, 30, 34, 9, 50, 50, 12), strict=True):
+    for column, width in zip("ABCDEFG", (6, 30, 24, 8, 40, 40, 12), strict=True):
         sheet.column_dimensions[column].width = width
+    sheet.column_dimensions["B"].hidden = True  # the code is for the machine, not the clerk
+    print_ready(sheet, f"{parameters.round.name}填报说明", landscape=True,
+                repeat_rows=f"{header_row}:{header_row}")
     sheet.protection.sheet = True

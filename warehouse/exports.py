@@ -9,15 +9,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from config.clock import iso_local, local_text
-from schemas.catalogue import Catalogue
+from forms.printing import print_ready
+from schemas.catalogue import Catalogue, Indicator
 from schemas.describe import AGGREGATION_ZH
 from schemas.issue import SEVERITY_ORDER
 from schemas.labels import CELL_STATUS_ZH, ISSUE_STATE_ZH, LEDGER_ZH, SEVERITY_ZH
+from schemas.round import get_round
 from warehouse.models import Issue
 from warehouse.table import LedgerRow, TableRow, aggregate
 
@@ -26,6 +28,18 @@ STATUS_FILL = {"warning": "FFF2CC", "pending": "F8CBAD", "rejected": "FF9999",
                "missing": "D9D9D9", "not_applicable": "E2EFDA"}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+# What each colour of the table means, for the legend a person reads.
+STATUS_MEANING_ZH = {
+    "ok": "数值已通过校验并采用",
+    "warning": "数值已采用，但有提醒，请单位核对（可在报送表备注中说明原因）",
+    "pending": "最新报送未通过校验，暂沿用上一版数值，等待单位修改",
+    "rejected": "报送了但未通过校验，暂无可用数值",
+    "missing": "尚未报送",
+    "not_applicable": "单位填报为“不适用”（—）",
+}
 
 PRODUCT_FILES = ("indicator_table.csv", "issues.csv", "ledger.csv", "indicator_table.xlsx")
 TABLE_COLUMNS = ("indicator_code", "indicator_name", "unit", "department", "year", "value",
@@ -77,48 +91,81 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
     _write_csv(paths[2], LEDGER_COLUMNS, (
         [r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
          iso_local(r.last_submission), r.status] for r in ledger))
-    _write_workbook(paths[3], table, ledger, issue_rows(issues, names), catalogue, years)
+    _write_workbook(paths[3], table, ledger, issues, names, catalogue, years)
     return paths
 
 
 def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
-                    issues: list[list[object]], catalogue: Catalogue,
-                    years: tuple[int, ...]) -> None:
+                    issues: Sequence[tuple[Issue, str]], names: dict[str, str],
+                    catalogue: Catalogue, years: tuple[int, ...]) -> None:
+    """For people: Chinese everywhere, codes hidden, A4 and one page wide when printed."""
+    city = get_round().city
+    span = f"{years[0]}—{years[-1]}年"
     workbook = Workbook()
     summary = workbook.active
     summary.title = "汇总"
     _wide_sheet(summary, table, catalogue, years)
-    departments = dict.fromkeys(r.department for r in table)
+    print_ready(summary, f"{city}青年发展指标汇总表（{span}）", landscape=True, repeat_rows="1:1")
     ledger_sheet = workbook.create_sheet("报送情况")
     _rows(ledger_sheet, ["责任单位", "应报项数", "已报项数", "已采用项数", "待改错误", "待核提醒",
                          "最近报送时间", "状态"],
           [[r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
-            local_text(r.last_submission), LEDGER_ZH[r.status]] for r in ledger])
+            local_text(r.last_submission), LEDGER_ZH[r.status]] for r in ledger],
+          widths=(22, 10, 10, 11, 10, 10, 18, 10))
+    print_ready(ledger_sheet, f"{city}青年发展数据报送情况", landscape=False,
+                repeat_rows="1:1")
     issue_sheet = workbook.create_sheet("问题清单")
-    _rows(issue_sheet, ["责任单位", "文件", "工作表", "单元格", "指标代码", "年度", "填报值",
-                        "规则", "级别", "问题说明", "状态", "首次发现", "最近发现"],
-          [[*row[:8], SEVERITY_ZH[str(row[8])], row[9], ISSUE_STATE_ZH[str(row[10])], *row[11:]]
-           for row in issues])
-    for department in departments:
-        sheet = workbook.create_sheet(department[:31])
-        _wide_sheet(sheet, [r for r in table if r.department == department], catalogue, years)
+    ordered = sorted(issues, key=lambda pair: (pair[0].department_key,
+                                               SEVERITY_ORDER[pair[0].severity]))
+    _rows(issue_sheet, ["责任单位", "文件", "单元格", "指标", "年度", "填报值", "级别",
+                        "问题说明", "状态", "首次发现", "最近发现"],
+          [[names.get(i.department_code or "", "未识别单位"), file,
+            f"{i.sheet}!{i.cell}" if i.cell else "",
+            _indicator_name(catalogue, i.indicator_code), i.year or "", i.raw_value,
+            SEVERITY_ZH[i.severity], i.message_zh, ISSUE_STATE_ZH[i.state],
+            local_text(i.first_seen), local_text(i.last_seen)] for i, file in ordered],
+          widths=(16, 24, 12, 22, 7, 12, 7, 60, 8, 16, 16))
+    print_ready(issue_sheet, f"{city}青年发展数据问题清单", landscape=True, repeat_rows="1:1")
     legend = workbook.create_sheet("图例")
-    _rows(legend, ["颜色/标记", "含义"], [[CELL_STATUS_ZH[s], s] for s in CELL_STATUS_ZH])
+    _rows(legend, ["颜色", "状态", "含义"],
+          [["", CELL_STATUS_ZH[s], STATUS_MEANING_ZH[s]] for s in CELL_STATUS_ZH],
+          widths=(8, 20, 60))
     for row, status in enumerate(CELL_STATUS_ZH, start=2):
         if status in STATUS_FILL:
             legend.cell(row, 1).fill = PatternFill("solid", fgColor=STATUS_FILL[status])
+    print_ready(legend, "图例", landscape=False)
     workbook.save(path)
 
 
-def _rows(sheet: Worksheet, header: list[str], rows: Iterable[Sequence[object]]) -> None:
+def _indicator_name(catalogue: Catalogue, code: str) -> str:
+    try:
+        return catalogue.indicator(code).name
+    except KeyError:
+        return ""  # a file-level problem names no indicator
+
+
+def _rows(sheet: Worksheet, header: list[str], rows: Iterable[Sequence[object]],
+          widths: Sequence[int]) -> None:
     sheet.append(header)
     for cell in sheet[1]:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
         sheet.append([escape(v) for v in row])
+        for cell in sheet[sheet.max_row]:
+            cell.border, cell.alignment = BOX, WRAP
     sheet.freeze_panes = "A2"
-    for column in range(1, len(header) + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 16
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _number_format(indicator: Indicator) -> str:
+    """As a clerk would print it: rates 98.6, counts and yuan 1,731, 万/亿 12.35."""
+    if indicator.kind == "percent":
+        return "0.0"
+    if indicator.checks.integer or indicator.unit == "元":
+        return "#,##0"
+    return "#,##0.00" if indicator.unit[:1] in ("万", "亿") else "#,##0.0#"
 
 
 def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
@@ -127,8 +174,8 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
               "五年报告取值", "报告用法"]
     sheet.append(header)
     for cell in sheet[1]:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     by_indicator: dict[str, dict[int, TableRow]] = {}
     for row in table:
         by_indicator.setdefault(row.indicator_code, {})[row.year] = row
@@ -141,7 +188,10 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
                       *(_display(cells[y]) for y in years), total,
                       AGGREGATION_ZH[indicator.aggregation]])
         line = sheet.max_row
-        number_format = "#,##0" if indicator.checks.integer else "#,##0.00"
+        for cell in sheet[line]:
+            cell.border = BOX
+            cell.alignment = Alignment(vertical="center", wrap_text=cell.column in (2, 4))
+        number_format = _number_format(indicator)
         for offset, year in enumerate(years, start=5):
             cell = sheet.cell(line, offset)
             cell.number_format = number_format
@@ -149,8 +199,12 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
                 cell.fill = PatternFill("solid", fgColor=STATUS_FILL[cells[year].status])
         sheet.cell(line, 5 + len(years)).number_format = number_format
     sheet.freeze_panes = "E2"
-    for column, width in zip("ABCD", (34, 36, 9, 22), strict=True):
+    sheet.auto_filter.ref = sheet.dimensions  # filter by 责任单位 instead of a sheet each
+    for column, width in zip("ABCD", (34, 30, 8, 18), strict=True):
         sheet.column_dimensions[column].width = width
+    for offset in range(len(years) + 2):
+        sheet.column_dimensions[get_column_letter(5 + offset)].width = 11
+    sheet.column_dimensions["A"].hidden = True  # the code is for machines (the CSV has it)
 
 
 def _display(row: TableRow) -> object:

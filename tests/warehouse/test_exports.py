@@ -79,9 +79,10 @@ def test_issues_and_ledger_csv(exported, settings):
 
 def test_indicator_table_xlsx_for_people(exported, settings, figures):
     workbook = openpyxl.load_workbook(settings.outputs_dir / "indicator_table.xlsx")
-    assert workbook.sheetnames[:3] == ["汇总", "报送情况", "问题清单"]
-    assert "市委组织部" in workbook.sheetnames and workbook.sheetnames[-1] == "图例"
+    assert workbook.sheetnames == ["汇总", "报送情况", "问题清单", "图例"]
     summary = workbook["汇总"]
+    assert summary.column_dimensions["A"].hidden  # codes are for machines
+    assert summary.auto_filter.ref
     assert [c.value for c in summary[1]] == ["指标代码", "指标名称", "单位", "责任单位", "2021年",
                                            "2022年", "2023年", "2024年", "2025年", "五年报告取值",
                                            "报告用法"]
@@ -102,8 +103,39 @@ def test_indicator_table_xlsx_for_people(exported, settings, figures):
     assert statuses["市委组织部"] == "待修改" and statuses["市教育局"] == "未报"
     issues = workbook["问题清单"]
     assert issues.cell(2, 1).value == "市委组织部"
-    assert issues.cell(2, 7).value == "'=HYPERLINK(\"http://evil\")"
-    assert issues.cell(2, 9).value == "错误"
+    assert issues.cell(2, 6).value == "'=HYPERLINK(\"http://evil\")"
+    assert issues.cell(2, 7).value == "错误"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", issues.cell(2, 10).value)  # local, whole
+
+
+USER_TEXT = {"文件", "填报值", "问题说明", "指标名称", "责任单位"}  # typed by people, any script
+
+
+def test_no_machine_code_in_any_sheet_a_person_reads(exported, settings):
+    workbook = openpyxl.load_workbook(settings.outputs_dir / "indicator_table.xlsx")
+    for sheet in workbook:
+        header = [c.value for c in sheet[1]]
+        for column, title in enumerate(header, start=1):
+            letter = openpyxl.utils.get_column_letter(column)
+            if sheet.column_dimensions[letter].hidden or title in USER_TEXT:
+                continue
+            for (value,) in sheet.iter_rows(min_col=column, max_col=column, values_only=True):
+                assert not re.search(r"[a-z_]{4,}", str(value or "")), (sheet.title, value)
+
+
+def test_every_sheet_prints_on_a4_one_page_wide_with_page_numbers(exported, settings):
+    workbook = openpyxl.load_workbook(settings.outputs_dir / "indicator_table.xlsx")
+    for sheet in workbook:
+        assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert sheet.oddHeader.center.text
+    summary = workbook["汇总"]
+    assert summary.print_title_rows == "$1:$1"
+    rate = next(row for row in summary.iter_rows(min_row=2)
+                if row[0].value == "edu.disabled_children.enrolment_rate")
+    assert rate[4].number_format == "0.0"
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])

@@ -1,0 +1,47 @@
+"""What `make run` produces, printed the way a clerk prints it: converted to PDF by
+LibreOffice, page by page. Skipped, saying why, where LibreOffice is not installed
+(README: `apt-get install libreoffice-calc-nogui libreoffice-writer-nogui`)."""
+
+import re
+import shutil
+import subprocess
+
+import openpyxl
+import pytest
+
+from flows.runs import nightly
+from forms.layout import DATA_SHEET, GUIDE_SHEET
+from tests.flows.conftest import huizong
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+pytestmark = pytest.mark.skipif(SOFFICE is None,
+                                reason="LibreOffice (soffice) 未安装，无法转换 PDF")
+PAGE = re.compile(rb"/Type\s*/Page[^s]")
+
+
+def _pages(path, out_dir) -> int:
+    subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{out_dir}/lo",
+                    "--convert-to", "pdf", "--outdir", str(out_dir), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    return len(PAGE.findall((out_dir / f"{path.stem}.pdf").read_bytes()))
+
+
+def _only(path, sheet, target):
+    workbook = openpyxl.load_workbook(path)
+    for other in [s for s in workbook.sheetnames if s != sheet]:
+        del workbook[other]
+    workbook.save(target)
+    return target
+
+
+def test_products_print_on_few_pages(example_inbox, tmp_path):
+    nightly("manual")
+    assert huizong("templates", HUIZONG_ROOT=str(example_inbox.root)).returncode == 0
+    out = tmp_path / "pdf"
+    out.mkdir()
+    assert _pages(example_inbox.outputs_dir / "indicator_table.xlsx", out) <= 6
+    for template in sorted((example_inbox.outputs_dir / "templates").glob("*.xlsx")):
+        data = _only(template, DATA_SHEET, out / f"data_{template.stem}.xlsx")
+        guide = _only(template, GUIDE_SHEET, out / f"guide_{template.stem}.xlsx")
+        assert _pages(data, out) == 1, template.name
+        assert _pages(guide, out) <= 2, template.name
