@@ -49,8 +49,10 @@ def sample_figures(catalogue: Catalogue, years: tuple[int, ...]) -> dict[tuple[s
         for relation in catalogue.relations:
             match relation:
                 case PartsWithinTotal(parts=parts, total=total):
+                    # A little above its parts, as a real total is (an enrolment rate
+                    # of 97 %, not the 60 % two independent draws would give).
                     needed = sum(figures[(p, year)] for p in parts)
-                    figures[(total, year)] = max(figures[(total, year)], needed + 3)
+                    figures[(total, year)] = max(needed + 3, float(round(needed * 1.03)))
                 case AtLeast(larger=larger, smaller=smaller):
                     figures[(larger, year)] = max(figures[(larger, year)],
                                                   figures[(smaller, year)] + 2)
