@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docx import Document
@@ -13,10 +14,19 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
+from openpyxl.utils import column_index_from_string
 
-from report.figures import Figure, ResolvedBlock, describe_source
+from report.figures import Figure, ResolvedBlock
 from schemas.describe import format_number
+from schemas.labels import CELL_STATUS_ZH
+from schemas.round import get_round
+from warehouse.models import utcnow
 from warehouse.table import TableRow
+
+TABLE_SIZE = Pt(10.5)  # 五号: tables in an appendix
+# What an empty cell of the five-year table means, said instead of a bare dash.
+EMPTY_CELL_ZH = {"missing": CELL_STATUS_ZH["missing"], "rejected": "未通过校验",
+                 "not_applicable": CELL_STATUS_ZH["not_applicable"]}
 
 FONTS = {"title": ("方正小标宋简体", "华文中宋"), "heading": ("黑体", "SimHei"),
          "body": ("仿宋_GB2312", "仿宋")}
@@ -100,8 +110,9 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
             _paragraph(document, block.parts, "body")
     document.add_page_break()
     _paragraph(document, ["附件一　数据来源"], "heading")
-    for figure in figures:
-        _paragraph(document, [f"[{figure.number}] {describe_source(figure)}"], "body")
+    _grid(document, ["序号", "指标", "取值", "取数", "来源文件与单元格"],
+          [[str(f.number), f.indicator.name, _value_text(f), f.aggregation_zh, _sources(f)]
+           for f in figures], numeric_columns={0, 2}, widths=(1.0, 4.6, 2.6, 2.2, 5.2))
     _paragraph(document, ["附件二　待核实"], "heading")
     verify = [f for f in figures if f.to_verify]
     for figure in verify or []:
@@ -117,9 +128,95 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
         _paragraph(document, ["附件四　五年趋势图"], "heading")
         for _section, png in charts:
             document.add_picture(str(png), width=Cm(15.5))
-    document.core_properties.title = blocks[0].text if blocks else ""
+    _page_numbers(section)
+    _properties(document, blocks[0].text if blocks else "")
     document.save(path)
     return path
+
+
+def _value_text(figure: Figure) -> str:
+    if figure.value is None:
+        return "暂缺"
+    return f"{format_number(figure.value)} {figure.indicator.unit}"
+
+
+def _sources(figure: Figure) -> str:
+    """Each file once, with the cells taken from it: a table row, not a page per figure."""
+    by_file: dict[str, list[str]] = {}
+    for source in figure.sources:
+        if source.file:
+            by_file.setdefault(source.file, []).append(source.cell)
+    missing = [str(s.year) for s in figure.sources if not s.file]
+    parts = [f"{file}：{_cell_range(cells)}" for file, cells in by_file.items()]
+    if missing:
+        parts.append(f"{'、'.join(missing)}年未报送")
+    return "；".join(parts)
+
+
+_ADDRESS = re.compile(r"^(?P<sheet>.*)!(?P<column>[A-Z]+)(?P<row>\d+)$")
+
+
+def _cell_range(cells: list[str]) -> str:
+    """填报表!E9, F9 … I9 → 填报表!E9:I9: five years of one row (or column) as a range."""
+    parsed = [_ADDRESS.match(c) for c in cells]
+    if len(cells) < 2 or not all(parsed):
+        return "、".join(cells)
+    sheets = {m["sheet"] for m in parsed if m}
+    rows = [int(m["row"]) for m in parsed if m]
+    columns = [column_index_from_string(m["column"]) for m in parsed if m]
+    in_a_row = len(set(rows)) == 1 and columns == list(range(columns[0],
+                                                              columns[0] + len(cells)))
+    in_a_column = len(set(columns)) == 1 and rows == list(range(rows[0], rows[0] + len(cells)))
+    if len(sheets) == 1 and (in_a_row or in_a_column):
+        return f"{cells[0]}:{cells[-1].split('!')[-1]}"
+    return "、".join(cells)
+
+
+def _page_numbers(section: object) -> None:
+    """公文 page numbers: — 1 — centred at the foot of every page."""
+    footer = section.footer.paragraphs[0]  # type: ignore[attr-defined]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("— ")
+    field = etree.SubElement(footer._p, qn("w:fldSimple"))
+    field.set(qn("w:instr"), "PAGE")
+    number = etree.SubElement(etree.SubElement(field, qn("w:r")), qn("w:t"))
+    number.text = "1"
+    footer._p.append(footer.add_run(" —")._r)
+    for run in footer.runs:
+        run.font.size = Pt(14)
+
+
+def _properties(document: DocxDocument, title: str) -> None:
+    office = f"{get_round().city}青年工作联席会议办公室"
+    properties = document.core_properties
+    properties.title, properties.author, properties.last_modified_by = title, office, office
+    properties.created = properties.modified = utcnow().replace(tzinfo=None)
+    properties.comments = "由 huizong 根据各单位报送数据生成的初稿"
+
+
+def _grid(document: DocxDocument, header: list[str], rows: list[list[str]], *,
+          numeric_columns: set[int], widths: tuple[float, ...] | None = None) -> None:
+    """An appendix table: header repeated on every page, numbers right-aligned, 五号."""
+    grid = document.add_table(rows=1, cols=len(header))
+    grid.style = "Table Grid"
+    grid.autofit = False
+    for column, width in enumerate(widths or ()):
+        grid.columns[column].width = Cm(width)
+    repeat = etree.SubElement(grid.rows[0]._tr.get_or_add_trPr(), qn("w:tblHeader"))
+    repeat.set(qn("w:val"), "true")
+    for line, texts in enumerate([header, *rows]):
+        cells = grid.rows[0].cells if line == 0 else grid.add_row().cells
+        for column, (cell, text) in enumerate(zip(cells, texts, strict=True)):
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(text)
+            run.font.size = TABLE_SIZE
+            run.font.bold = line == 0
+            if line == 0:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            elif column in numeric_columns:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            if widths:
+                cell.width = Cm(widths[column])
 
 
 def _data_table(document: DocxDocument, table: list[TableRow],
@@ -127,15 +224,13 @@ def _data_table(document: DocxDocument, table: list[TableRow],
     by_indicator: dict[str, dict[int, TableRow]] = {}
     for row in table:
         by_indicator.setdefault(row.indicator_code, {})[row.year] = row
-    grid = document.add_table(rows=1, cols=2 + len(years))
-    grid.style = "Table Grid"
-    for cell, text in zip(grid.rows[0].cells, ["指标", "单位", *(f"{y}年" for y in years)],
-                          strict=True):
-        cell.text = text
+    rows = []
     for cells in by_indicator.values():
         first = next(iter(cells.values()))
-        values = [format_number(cells[y].value) if cells[y].value is not None else "—"
-                  for y in years]
-        for cell, text in zip(grid.add_row().cells, [first.indicator_name, first.unit, *values],
-                              strict=True):
-            cell.text = text
+        rows.append([first.indicator_name, first.unit, *(
+            format_number(cells[y].value) if cells[y].value is not None and
+            cells[y].status not in EMPTY_CELL_ZH else EMPTY_CELL_ZH.get(cells[y].status, "—")
+            for y in years)])
+    _grid(document, ["指标", "单位", *(f"{y}年" for y in years)], rows,
+          numeric_columns=set(range(2, 2 + len(years))),
+          widths=(5.0, 1.6, *([1.9] * len(years))))

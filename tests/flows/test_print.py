@@ -23,7 +23,10 @@ def _pages(path, out_dir) -> int:
     subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{out_dir}/lo",
                     "--convert-to", "pdf", "--outdir", str(out_dir), str(path)],
                    check=True, capture_output=True, timeout=180)
-    return len(PAGE.findall((out_dir / f"{path.stem}.pdf").read_bytes()))
+    pdf = out_dir / f"{path.stem}.pdf"
+    if not pdf.exists():  # soffice says "source file could not be loaded" and exits 0
+        pytest.skip(f"LibreOffice 缺少打开 {path.suffix} 的组件（calc 或 writer）")
+    return len(PAGE.findall(pdf.read_bytes()))
 
 
 def _only(path, sheet, target):
@@ -45,3 +48,11 @@ def test_products_print_on_few_pages(example_inbox, tmp_path):
         guide = _only(template, GUIDE_SHEET, out / f"guide_{template.stem}.xlsx")
         assert _pages(data, out) == 1, template.name
         assert _pages(guide, out) <= 2, template.name
+
+
+def test_the_report_prints_with_compact_appendices(example_inbox, tmp_path):
+    nightly("manual")
+    out = tmp_path / "pdf"
+    out.mkdir()
+    # The body is 8 pages; appendices as tables keep the whole draft under 20 (was 29).
+    assert _pages(example_inbox.outputs_dir / "report.docx", out) <= 18

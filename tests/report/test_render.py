@@ -120,3 +120,20 @@ def test_the_drafts_own_figures_stand_and_disagreement_is_listed(rendered, figur
     organisations = int(_latest(figures, "health.counselling.organisations"))
     listed = f"原稿写“5家”，汇总数据为“{organisations}家”" in verify
     assert listed == (organisations != 5)
+
+
+def test_docx_prints_like_an_official_document(rendered):
+    settings, result, _ = rendered
+    document = Document(settings.outputs_dir / "report.docx")
+    footer = document.sections[0].footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer and "— " in footer  # — 1 —
+    properties = document.core_properties
+    assert properties.author == "青源市青年工作联席会议办公室" and properties.created.year >= 2026
+    sources, data = document.tables[0], document.tables[1]
+    assert [c.text for c in sources.rows[0].cells] == ["序号", "指标", "取值", "取数",
+                                                       "来源文件与单元格"]
+    assert len(sources.rows) == len(result.figures) + 1  # one row per figure, not a page
+    assert "<w:tblHeader" in sources.rows[0]._tr.xml and "<w:tblHeader" in data.rows[0]._tr.xml
+    texts = {c.text for row in data.rows[1:] for c in row.cells}
+    assert "未通过校验" in texts and "—" not in texts
+    assert any(":" in c.text and "!" in c.text for c in sources.columns[4].cells[1:])  # ranges
