@@ -18,12 +18,21 @@ from schemas.catalogue import Catalogue
 from warehouse.table import TableRow
 
 PER_CHART = 4
-Series = list[tuple[str, str, list[float]]]  # (indicator name, unit, one height per year)
+LOOK = 3  # part of every chart's key: raise it when the drawing changes
+# Drawn at the size it is printed (16 cm wide in the report), so 9 pt stays 9 pt; two
+# panels a row, every panel the same size in every chart.
+FIGURE_WIDTH_INCHES, ROW_HEIGHT_INCHES = 6.3, 2.3
+Series = list[tuple[str, str, list[float | None]]]  # (name, unit, a height per year or None)
+
+
+def chart_caption(number: int, title: str) -> str:
+    return f"图{number}　{title}：近五年主要指标"
 
 
 def section_charts(table: list[TableRow], catalogue: Catalogue, years: tuple[int, ...],
-                   out_dir: Path) -> list[tuple[int, Path]]:
-    """(section, png) for each report section: its first four yearly-summed indicators."""
+                   out_dir: Path) -> list[tuple[str, Path]]:
+    """(section title, png) for each report section: its first four yearly-summed
+    indicators."""
     out_dir.mkdir(parents=True, exist_ok=True)
     values = {(r.indicator_code, r.year): r.value for r in table}
     charts = []
@@ -32,16 +41,15 @@ def section_charts(table: list[TableRow], catalogue: Catalogue, years: tuple[int
                   if i.section == section and i.aggregation == "sum"][:PER_CHART]
         if not chosen:
             continue
-        series = [(i.name, i.unit, [values.get((i.code, y)) or 0 for y in years])
-                  for i in chosen]
+        series = [(i.name, i.unit, [values.get((i.code, y)) for y in years]) for i in chosen]
         path = out_dir / f"section_{section}.png"
         stamp = path.with_suffix(".key")
-        key = hashlib.sha256(json.dumps([title, years, series], ensure_ascii=False)
+        key = hashlib.sha256(json.dumps([LOOK, title, years, series], ensure_ascii=False)
                              .encode()).hexdigest()
         if not (path.exists() and stamp.exists() and stamp.read_text() == key):
             _draw(path, title, years, series)
             stamp.write_text(key)
-        charts.append((section, path))
+        charts.append((title, path))
     return charts
 
 
@@ -63,13 +71,23 @@ def _pyplot():  # noqa: ANN202 - matplotlib.pyplot, imported only when a chart i
 
 def _draw(path: Path, title: str, years: tuple[int, ...], series: Series) -> None:
     plt = _pyplot()
-    figure, axes = plt.subplots(1, len(series), figsize=(3.2 * len(series), 2.8),
+    rows = (len(series) + 1) // 2
+    figure, axes = plt.subplots(rows, 2, figsize=(FIGURE_WIDTH_INCHES, ROW_HEIGHT_INCHES * rows),
                                 squeeze=False)
-    for axis, (name, unit, heights) in zip(axes[0], series, strict=True):
-        axis.bar([str(y) for y in years], heights, color="#c00000")
-        axis.set_title(f"{name}\n（{unit}）", fontsize=8)
-        axis.tick_params(labelsize=7)
-    figure.suptitle(f"{title}：近五年主要指标", fontsize=10)
+    for axis, item in zip(axes.flat, [*series, *([None] * (2 * rows - len(series)))],
+                          strict=True):
+        if item is None:
+            axis.set_visible(False)
+            continue
+        name, unit, heights = item
+        labels = [str(y) for y in years]
+        axis.bar(labels, [h or 0 for h in heights], color="#c00000")
+        for label, height in zip(labels, heights, strict=True):
+            if height is None:  # a missing year is said, not silently absent
+                axis.annotate("未报", (label, 0), ha="center", va="bottom", fontsize=8,
+                              color="#7f7f7f")
+        axis.set_title(f"{name}（{unit}）", fontsize=9)
+        axis.tick_params(labelsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=150)
+    figure.savefig(path, dpi=200)
     plt.close(figure)

@@ -16,6 +16,7 @@ from docx.text.run import Run
 from lxml import etree
 from openpyxl.utils import column_index_from_string
 
+from report.charts import chart_caption
 from report.figures import Figure, ResolvedBlock
 from schemas.describe import format_number
 from schemas.labels import CELL_STATUS_ZH
@@ -90,7 +91,7 @@ def _paragraph(document: DocxDocument, parts: list[str | Figure], role: str,
 
 def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
                table: list[TableRow], years: tuple[int, ...],
-               charts: list[tuple[int, Path]], from_draft: list[str]) -> Path:
+               charts: list[tuple[str, Path]], from_draft: list[str]) -> Path:
     document = Document()
     _fallback_fonts(document)
     section = document.sections[0]
@@ -126,8 +127,13 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
     _data_table(document, table, years)
     if charts:
         _paragraph(document, ["附件四　五年趋势图"], "heading")
-        for _section, png in charts:
+        for number, (title, png) in enumerate(charts, start=1):
             document.add_picture(str(png), width=Cm(15.5))
+            document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            caption = document.add_paragraph()
+            caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = caption.add_run(chart_caption(number, title))
+            run.font.size = TABLE_SIZE
     _page_numbers(section)
     _properties(document, blocks[0].text if blocks else "")
     document.save(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from report.charts import chart_caption
 from report.figures import Figure, ResolvedBlock, describe_source
 from schemas.describe import format_number
 from warehouse.table import TableRow
@@ -16,7 +17,7 @@ def _inline(block: ResolvedBlock) -> str:
 
 def write_markdown(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
                    table: list[TableRow], years: tuple[int, ...],
-                   charts: list[tuple[int, Path]], from_draft: list[str]) -> Path:
+                   charts: list[tuple[str, Path]], from_draft: list[str]) -> Path:
     lines: list[str] = []
     gaps = [f for f in figures if f.gap]
     for block in blocks:
@@ -50,6 +51,8 @@ def write_markdown(path: Path, blocks: list[ResolvedBlock], figures: list[Figure
         lines.append(f"| {first.indicator_name} | {first.unit} | " + " | ".join(shown) + " |")
     if charts:
         lines += ["", "## 附件四　五年趋势图", ""]
-        lines += [f"![第{section}部分趋势图](charts/{png.name})" for section, png in charts]
+        for number, (title, png) in enumerate(charts, start=1):
+            lines += [f"![{chart_caption(number, title)}](charts/{png.name})", "",
+                      chart_caption(number, title), ""]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
