@@ -58,6 +58,7 @@ def describe_relation(
 
 
 def format_quantity(base_value: float, indicator: Indicator, catalogue: Catalogue) -> str:
-    """A base-unit value as a clerk reads it: `1,320 人`, `3.5 万人次`, `98.6％`."""
+    """A base-unit value as a clerk writes it in a sentence: `1,320人`, `3.5万人次`,
+    `98.6％` (no space between a figure and its unit, or around it, in Chinese text)."""
     shown = format_number(round(base_value / catalogue.factor(indicator), 4))
-    return f"{shown}％" if indicator.unit == "%" else f"{shown} {indicator.unit}"
+    return f"{shown}％" if indicator.unit == "%" else f"{shown}{indicator.unit}"

@@ -11,27 +11,27 @@ from schemas.describe import format_number, format_quantity
 TEMPLATES = {
     "unparsed": "{place}「{name}」{year}年填写的“{raw}”不是数字；请填写数字（单位：{unit}），"
                 "不适用的填“—”，暂无数据请留空并在备注中说明。",
-    "below_minimum": "{place}「{name}」{year}年填报 {value}，不能小于 {bound}；请核对后改正。",
-    "not_positive": "{place}「{name}」{year}年填报 {value}，应大于 {bound}；请核对后改正。",
-    "above_maximum": "{place}「{name}」{year}年填报 {value}，超过上限 {bound}；"
+    "below_minimum": "{place}「{name}」{year}年填报{value}，不能小于{bound}；请核对后改正。",
+    "not_positive": "{place}「{name}」{year}年填报{value}，应大于{bound}；请核对后改正。",
+    "above_maximum": "{place}「{name}」{year}年填报{value}，超过上限{bound}；"
                      "请核对是否把小数、百分数或单位填错。",
-    "not_integer": "{place}「{name}」{year}年填报 {value}，应为整数（单位：{unit}）；"
+    "not_integer": "{place}「{name}」{year}年填报{value}，应为整数（单位：{unit}）；"
                    "请核对后改正。",
-    "approximate": "{place}「{name}」{year}年填报“{raw}”为约数，暂按 {value} 计入；"
+    "approximate": "{place}「{name}」{year}年填报“{raw}”为约数，暂按{value}计入；"
                    "请尽量填写准确数字，确无准确数请在备注中说明。",
     "missing_value": "{place}「{name}」{year}年未填报；请补填，确实不适用的请填“—”。",
-    "yoy_jump": "{place}「{name}」{year}年填报 {value}，是上年 {previous} 的 {ratio}，变化异常"
+    "yoy_jump": "{place}「{name}」{year}年填报{value}，是上年{previous}的{ratio}，变化异常"
                 "（常见原因是“万人次”与“人次”等单位填错）；请核对，如数据属实请在备注中说明原因。",
-    "yoy_to_zero": "{place}「{name}」{year}年填报 0，上年为 {previous}；如该项工作当年确实停止或"
+    "yoy_to_zero": "{place}「{name}」{year}年填报0，上年为{previous}；如该项工作当年确实停止或"
                    "没有发生，请在备注中说明原因，否则请核对。",
-    "unit_slip": "{place}「{name}」{year}年填报 {value}，约为其他年份（{neighbours}）的 {ratio}，"
+    "unit_slip": "{place}「{name}」{year}年填报{value}，约为其他年份（{neighbours}）的{ratio}，"
                  "{guess}请核对后改正。",
-    "parts_within_total": "{place}{parts}{year}年{verb} {parts_value}，超过同年「{total_name}」"
+    "parts_within_total": "{place}{parts}{year}年{verb}{parts_value}，超过同年「{total_name}」"
                           "{total_value}；请核对两项数据。",
-    "at_least": "{place}「{larger_name}」{year}年填报 {larger_value}，少于「{smaller_name}」"
+    "at_least": "{place}「{larger_name}」{year}年填报{larger_value}，少于「{smaller_name}」"
                 "{smaller_value}；一般前者不少于后者，请核对。",
-    "rate_matches": "{place}「{rate_name}」{year}年填报 {rate_value}，按{formula}计算约为 "
-                    "{computed}，相差超过 {tolerance} 个百分点；请核对比率或人数。",
+    "rate_matches": "{place}「{rate_name}」{year}年填报{rate_value}，按{formula}计算约为"
+                    "{computed}，相差超过{tolerance}个百分点；请核对比率或人数。",
 }
 
 
@@ -64,14 +64,14 @@ def jump_message(indicator: Indicator, catalogue: Catalogue, *, place: str, year
 
 
 def _ratio_text(ratio: float) -> str:
-    """`12.5 倍` or `1/12`; never a division by zero or an infinite count."""
+    """`12.5倍` or `12分之一`; never a division by zero or an infinite count."""
     if not math.isfinite(ratio) or ratio >= 1e6:
-        return "100 万倍以上"
+        return "100万倍以上"
     if ratio >= 1:
-        return f"{format_number(round(ratio, 1))} 倍"
+        return f"{format_number(round(ratio, 1))}倍"
     if ratio <= 1e-6:
         return "不到百万分之一"
-    return f"1/{format_number(round(1 / ratio))}"
+    return f"{round(1 / ratio)}分之一"
 
 
 def slip_message(indicator: Indicator, catalogue: Catalogue, *, place: str, year: int,
@@ -81,15 +81,15 @@ def slip_message(indicator: Indicator, catalogue: Catalogue, *, place: str, year
     corrected = format_quantity(value / factor, indicator, catalogue)
     base = catalogue.base_unit(indicator)
     if factor > 1 and catalogue.factor(indicator) == factor:
-        guess = f"疑似按“{base}”填报，应为 {corrected}？"
+        guess = f"疑似按“{base}”填报，应为{corrected}？"
     elif factor < 1 and indicator.unit == base:
-        guess = f"疑似按“万{base}”填报，应为 {corrected}？"
+        guess = f"疑似按“万{base}”填报，应为{corrected}？"
     else:
-        guess = f"疑似单位或位数填错，应为 {corrected}？"
+        guess = f"疑似单位或位数填错，应为{corrected}？"
     return TEMPLATES["unit_slip"].format(
         place=place, name=indicator.name, year=year,
         value=format_quantity(value, indicator, catalogue),
-        neighbours="约 " + format_quantity(neighbours, indicator, catalogue),
+        neighbours="约" + format_quantity(neighbours, indicator, catalogue),
         ratio=_ratio_text(value / neighbours), guess=guess)
 
 

@@ -204,7 +204,7 @@ def _conversion_note(parsed: ParsedValue, unit: str, value: float, indicator: In
     if catalogue.base_unit(indicator) != catalogue.units[unit].base:
         return FileIssue("warning", "unit_mismatch",
                          f"「{indicator.name}」{year}年填报“{parsed.raw}”，单位“{unit}”与指标单位"
-                         f"“{indicator.unit}”不一致，暂按 {shown} {indicator.unit} 读取；"
+                         f"“{indicator.unit}”不一致，暂按{shown}{indicator.unit}读取；"
                          "请核对单位。",
                          sheet, cell, indicator.code, year, parsed.raw)
     return FileIssue("info", "unit_converted",

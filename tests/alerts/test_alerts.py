@@ -52,8 +52,8 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     total = int(figures[("edu.disabled_children.total", 2024)])
     regular = total + 120  # the example inbox's planted error
     error_row = (f"错误 | Sheet1!I10 | 普通学校随班就读残疾儿童人数 | 2024 | {regular} | "
-                 f"「普通学校随班就读残疾儿童人数」2024年填报 {regular:,} 人，超过同年"
-                 f"「义务教育阶段残疾儿童人数」{total:,} 人 | 请核对两项数据。")
+                 f"「普通学校随班就读残疾儿童人数」2024年填报{regular:,}人，超过同年"
+                 f"「义务教育阶段残疾儿童人数」{total:,}人 | 请核对两项数据。")
     assert error_row in text
     assert text.index("错误 |") < text.index("提醒 |")  # errors first
     assert "2026年12月15日" in text and ">Sheet1!I10</td>" in html
