@@ -42,12 +42,15 @@ STATUS_MEANING_ZH = {
 }
 
 PRODUCT_FILES = ("indicator_table.csv", "issues.csv", "ledger.csv", "indicator_table.xlsx")
+# Codes stay stable for programs; each code column is followed (at the end, so no
+# program's column moves) by its Chinese label for the person who opens the file.
 TABLE_COLUMNS = ("indicator_code", "indicator_name", "unit", "department", "year", "value",
-                 "status", "source_file", "source_cell")
+                 "status", "source_file", "source_cell", "status_zh")
 ISSUE_COLUMNS = ("department", "file", "sheet", "cell", "indicator_code", "year", "raw_value",
-                 "rule", "severity", "message_zh", "state", "first_seen", "last_seen")
+                 "rule", "severity", "message_zh", "state", "first_seen", "last_seen",
+                 "severity_zh", "state_zh")
 LEDGER_COLUMNS = ("department", "expected", "received", "accepted", "open_errors",
-                  "open_warnings", "last_submission", "status")
+                  "open_warnings", "last_submission", "status", "status_zh")
 
 
 def escape(value: object) -> object:
@@ -86,11 +89,13 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
     paths = [out_dir / name for name in PRODUCT_FILES]
     _write_csv(paths[0], TABLE_COLUMNS, (
         [r.indicator_code, r.indicator_name, r.unit, r.department, r.year, _number(r.value),
-         r.status, r.source_file, r.source_cell] for r in table))
-    _write_csv(paths[1], ISSUE_COLUMNS, issue_rows(issues, names))
+         r.status, r.source_file, r.source_cell, CELL_STATUS_ZH[r.status]] for r in table))
+    _write_csv(paths[1], ISSUE_COLUMNS, (
+        [*row, SEVERITY_ZH[str(row[8])], ISSUE_STATE_ZH[str(row[10])]]
+        for row in issue_rows(issues, names)))
     _write_csv(paths[2], LEDGER_COLUMNS, (
         [r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
-         iso_local(r.last_submission), r.status] for r in ledger))
+         iso_local(r.last_submission), r.status, LEDGER_ZH[r.status]] for r in ledger))
     _write_workbook(paths[3], table, ledger, issues, names, catalogue, years)
     return paths
 

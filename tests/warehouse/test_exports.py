@@ -35,7 +35,7 @@ def exported(warehouse, settings, corpus, tmp_path, figures):
 def test_indicator_table_csv(exported, catalogue, figures, settings):
     rows = _csv(settings.outputs_dir / "indicator_table.csv")
     assert list(rows[0]) == ["indicator_code", "indicator_name", "unit", "department", "year",
-                             "value", "status", "source_file", "source_cell"]
+                             "value", "status", "source_file", "source_cell", "status_zh"]
     assert len(rows) == 61 * 5
     by_key = {(r["indicator_code"], r["year"]): r for r in rows}
     ok = by_key[("org.green_channel.returnees", "2021")]
@@ -44,7 +44,7 @@ def test_indicator_table_csv(exported, catalogue, figures, settings):
         "indicator_name": "绿色通道回乡就业青年人数",
         "unit": "人", "department": "市委组织部", "year": "2021",
         "value": str(int(figures[("org.green_channel.returnees", 2021)])), "status": "ok",
-        "source_file": "'@组织部.xlsx", "source_cell": "填报表!E5"}
+        "source_file": "'@组织部.xlsx", "source_cell": "填报表!E5", "status_zh": "已采用"}
     assert by_key[("org.green_channel.returnees", "2022")]["status"] == "rejected"
     assert by_key[("org.green_channel.returnees", "2022")]["value"] == ""
     assert by_key[("org.green_channel.returnees", "2024")]["status"] == "not_applicable"
@@ -58,6 +58,7 @@ def test_indicator_table_csv(exported, catalogue, figures, settings):
 
 def test_issues_and_ledger_csv(exported, settings):
     [issue] = _csv(settings.outputs_dir / "issues.csv")
+    assert (issue["severity_zh"], issue["state_zh"]) == ("错误", "待处理")
     assert issue["department"] == "市委组织部" and issue["file"] == "'@组织部.xlsx"
     assert (issue["sheet"], issue["cell"], issue["rule"], issue["severity"], issue["state"]) == (
         "填报表", "F5", "unparsed", "error", "open")
