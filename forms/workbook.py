@@ -134,6 +134,8 @@ def _write_data_sheet(
     for column, width in zip(range(1, note_column + 1),
                              [6, 30, 40, 9, *([12] * len(years)), 30], strict=True):
         sheet.column_dimensions[get_column_letter(column)].width = width
+    # The reader matches the code or the name; the clerk reads the name.
+    sheet.column_dimensions[get_column_letter(FIXED_HEADERS.index("指标代码") + 1)].hidden = True
     sheet.freeze_panes = sheet.cell(FIRST_DATA_ROW, years[0][0])
     print_ready(sheet, f"{department.name} 青年发展数据填报表", landscape=True,
                 repeat_rows=f"{HEADER_ROW}:{HEADER_ROW}")

@@ -97,3 +97,15 @@ def test_no_placeholder_in_any_template(template_dir):
         for sheet in load_workbook(path).worksheets:
             for row in sheet.iter_rows(values_only=True):
                 assert not any("XX" in str(v) for v in row if v is not None), path.name
+
+
+def test_templates_print_on_a4_with_codes_hidden_and_the_office_contact(template_dir, registry):
+    workbook = _open(template_dir, "市教育局")
+    for sheet in workbook:
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert sheet.column_dimensions["B"].hidden  # 指标代码: for the reader, not the clerk
+    office = registry.office
+    guide = "\n".join(str(c.value) for c in workbook[GUIDE_SHEET]["A"] if c.value)
+    assert office.contact in guide and office.phone in guide and office.email in guide
