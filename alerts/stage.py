@@ -43,7 +43,7 @@ from warehouse.alert_state import (
     last_alert,
     latest_version,
     record_alert,
-    resolved_by,
+    resolved_since,
 )
 from warehouse.models import Issue, as_utc
 from warehouse.problems import describe_problem, open_problems
@@ -131,7 +131,9 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
         last is None or as_utc(latest.submission.loaded_at) > as_utc(last.created_at))
     changes, resolved = [], []
     if latest is not None and new_version:
-        resolved = [i.message_zh for i in resolved_by(session, latest.submission.id)]
+        # What was wrong, without the request to fix it: it is fixed.
+        resolved = [split_message(i.message_zh)[0] for i in resolved_since(
+            session, department.code, last.created_at if last is not None else None)]
         if latest.previous is not None:
             changes = [ChangeLine(c.place, names[c.indicator_code], c.year, c.old, c.new)
                        for c in changes_between(session, latest.previous.id,

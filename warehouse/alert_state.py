@@ -56,9 +56,14 @@ def changes_between(session: Session, old_id: int, new_id: int) -> list[Change]:
             for code, year, sheet, cell, before, after in rows]
 
 
-def resolved_by(session: Session, submission_id: int) -> list[Issue]:
-    return list(session.scalars(select(Issue).where(
-        Issue.resolved_by_submission_id == submission_id, Issue.severity != "info")))
+def resolved_since(session: Session, department: str, since: dt.datetime | None) -> list[Issue]:
+    """The department's issues resolved after `since` (its last mail), by any version:
+    two corrections between mails resolve what both fixed."""
+    query = select(Issue).where(Issue.department_code == department, Issue.state == "resolved",
+                                Issue.severity != "info")
+    if since is not None:
+        query = query.where(Issue.resolved_at > since)
+    return list(session.scalars(query.order_by(Issue.id)))
 
 
 def record_alert(session: Session, *, department: str | None, recipient: str, kind: str,

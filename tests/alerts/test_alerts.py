@@ -105,6 +105,9 @@ def test_no_spam_what_changed_and_confirmation(example_inbox, smtp):
     mails = _for(_parsed(mailbox), disabled)
     assert len(mails) == 3
     assert mails[-1]["Subject"] == f"{PREFIX}市残疾人联合会 数据已通过校验"
+    confirmation = mails[-1].get_body(("plain",)).get_content()
+    assert "（共 1 项）" in confirmation and "已解决：填报表!I8 " in confirmation
+    assert "请核对" not in confirmation and "请改正" not in confirmation  # fixed, not asked
     _night()
     assert len(_for(_parsed(mailbox), disabled)) == 3  # the confirmation goes once
 
