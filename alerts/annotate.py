@@ -54,7 +54,8 @@ def annotated_workbook(archived: Path, problems: Sequence[CellProblem]) -> bytes
         target = workbook[sheet][cell]
         worst = "error" if any(p.severity == "error" for p in found) else "warning"
         target.fill = FILLS[worst]
-        text = "\n".join(f"【{SEVERITY_ZH[p.severity]}】{p.message}" for p in found)
+        text = "\n".join(f"【{SEVERITY_ZH[p.severity]}】{p.message}"
+                         for p in sorted(found, key=lambda p: p.severity != "error"))
         comment = Comment(text, "联席办")
         comment.width, comment.height = 320, 40 + 18 * text.count("\n") + len(text) // 2
         target.comment = comment

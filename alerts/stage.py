@@ -152,14 +152,20 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
     for issue in issues:
         problem, suggestion = split_message(issue.message_zh.removeprefix(
             f"{issue.cells} " if issue.cells else ""))
-        place = f"{issue.sheet}!{issue.cell}" if issue.cell else ""
-        lines.append(IssueLine(issue.severity, place, names.get(issue.indicator_code, ""),
-                               issue.year or None, issue.raw_value, problem, suggestion,
-                               issue.rule))
+        # Every cell the problem involves: an error in a relation drops its partner
+        # cells' values too, and the department must see that they were not taken either.
+        places = issue.cells.split("、") if issue.cells else (
+            [f"{issue.sheet}!{issue.cell}"] if issue.cell else [])
+        lines.append(IssueLine(issue.severity, "、".join(places),
+                               names.get(issue.indicator_code, ""), issue.year or None,
+                               issue.raw_value, problem, suggestion, issue.rule))
         if latest is not None and issue.file_id == latest.file.id:
-            problems.append(CellProblem(issue.severity, issue.sheet, issue.cell,
-                                        names.get(issue.indicator_code, ""), issue.year or None,
-                                        issue.raw_value, issue.message_zh))
+            for place in places or [f"{issue.sheet}!{issue.cell}"]:
+                sheet, _, cell = place.rpartition("!")
+                problems.append(CellProblem(issue.severity, sheet, cell,
+                                            names.get(issue.indicator_code, ""),
+                                            issue.year or None, issue.raw_value,
+                                            issue.message_zh))
     attachment = _annotated_copy(latest, issues, problems)
     mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved,
                        annotated=attachment is not None)

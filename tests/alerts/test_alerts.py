@@ -51,25 +51,28 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     assert text.startswith("王芳同志：您好！")
     total = int(figures[("edu.disabled_children.total", 2024)])
     regular = total + 120  # the example inbox's planted error
-    error_row = (f"错误 | Sheet1!I10 | 普通学校随班就读残疾儿童人数 | 2024 | {regular} | "
+    # I9 (the total) is named too: its value was not taken either.
+    error_row = (f"错误 | Sheet1!I10、Sheet1!I9 | 普通学校随班就读残疾儿童人数 | 2024 | "
+                 f"{regular} | "
                  f"「普通学校随班就读残疾儿童人数」2024年填报{regular:,}人，超过同年"
                  f"「义务教育阶段残疾儿童人数」{total:,}人 | 请核对两项数据。")
     assert error_row in text
     assert text.index("错误 |") < text.index("提醒 |")  # errors first
-    assert "2026年12月15日" in text and ">Sheet1!I10</td>" in html
+    assert "2026年12月15日" in text and ">Sheet1!I10、Sheet1!I9</td>" in html
     [attachment] = list(edu.iter_attachments())
     assert attachment.get_filename() == (
         "青源市教育局-近五年青年发展数据（盖章版）（问题已标注）.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert workbook.sheetnames[0] == "问题清单"
     issues_sheet = workbook["问题清单"]
-    assert issues_sheet["C2"].value == "Sheet1!I10"
-    assert issues_sheet["C2"].hyperlink.location == "'Sheet1'!I10"
+    places = [c.value for c in issues_sheet["C"][1:]]
+    assert places[:2] == ["Sheet1!I9", "Sheet1!I10"]  # the error's two cells, in sheet order
+    assert issues_sheet["C3"].hyperlink.location == "'Sheet1'!I10"
     data = workbook["Sheet1"]
     assert data["I10"].fill.fgColor.rgb == "00FFC7CE"  # red: error
     assert data["I12"].fill.fgColor.rgb == "00FFEB9C"  # yellow: warning
     assert data["I10"].comment.text.startswith("【错误】Sheet1!I10")
-    assert data["I9"].comment is None or "I10" in data["I9"].comment.text
+    assert data["I9"].fill.fgColor.rgb == "00FFC7CE" and "I10" in data["I9"].comment.text
     [office] = _for(messages, "lianxiban@qingyuan.example.gov.cn")
     assert office["Subject"].startswith(f"{PREFIX}报送情况日报")
     assert "市残疾人联合会 | 45 | 43 | 2 | 0 | 待修改" in office.get_body(("plain",)).get_content()
