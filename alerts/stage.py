@@ -85,10 +85,8 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
     registry, catalogue = warehouse.registry, warehouse.catalogue
     office = registry.office
     today = today or local_now().date()
-    phone = f"电话 {office.phone}，" if office.phone else ""
     ctx = Context(parameters.city, office.full_name, parameters.round.deadline, today,
-                  contact_zh=f"如有疑问，请联系{office.name} {office.contact}"
-                             f"（{phone}邮箱 {office.email}）。")
+                  contact_zh=f"如有疑问，请联系{office.name} {office.reach_zh}。")
     drafts: list[_Draft] = []
     names = {i.code: i.name for i in catalogue.indicators}
     with warehouse.begin() as session:
@@ -160,8 +158,8 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
                                names.get(issue.indicator_code, ""), issue.year or None,
                                issue.raw_value, problem, suggestion, issue.rule))
         if latest is not None and issue.file_id == latest.file.id:
-            for place in places or [f"{issue.sheet}!{issue.cell}"]:
-                sheet, _, cell = place.rpartition("!")
+            cells = [place.rpartition("!")[::2] for place in places] or [(issue.sheet, "")]
+            for sheet, cell in cells:
                 problems.append(CellProblem(issue.severity, sheet, cell,
                                             names.get(issue.indicator_code, ""),
                                             issue.year or None, issue.raw_value,

@@ -25,7 +25,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,8 +36,9 @@ from pathlib import Path
 from benchmarks.nightly import write_inbox
 
 HUIZONG = Path(sys.executable).with_name("huizong")
+# The peers as a competent engineer would write them; the pandas one runs with each engine.
 PEERS = {
-    "pandas + openpyxl": """
+    "pandas": """
 import sqlite3, sys
 from pathlib import Path
 import pandas as pd
@@ -94,19 +94,14 @@ def fresh_warehouse(root: Path) -> None:
             shutil.rmtree(item) if item.is_dir() else item.unlink()
 
 
-class Table:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str]] = []
-
-    def add(self, what: str, value: str, note: str = "") -> None:
-        self.rows.append((what, value, note))
-        print(f"{what:<52} {value:>14}  {note}", flush=True)
+def say(what: str, value: str, note: str = "") -> None:
+    print(f"{what:<52} {value:>14}  {note}", flush=True)
 
 
-def peers(inbox: Path, work: Path, repeat: int, table: Table) -> dict[str, float]:
+def peers(inbox: Path, work: Path, repeat: int) -> dict[str, float]:
     times = {}
     for label, engine in (("pandas + openpyxl", "openpyxl"), ("pandas + calamine", "calamine")):
-        script = PEERS["pandas + openpyxl"].replace("{engine}", engine)
+        script = PEERS["pandas"].replace("{engine}", engine)
 
         def run(script: str = script) -> tuple[float, float]:
             (work / "peer.db").unlink(missing_ok=True)
@@ -114,16 +109,16 @@ def peers(inbox: Path, work: Path, repeat: int, table: Table) -> dict[str, float
                          dict(os.environ))
 
         times[label], memory = median_of(repeat, run)
-        table.add(f"peer: {label} (read_excel+concat+to_sql)", f"{times[label]:.2f} s",
+        say(f"peer: {label} (read_excel+concat+to_sql)", f"{times[label]:.2f} s",
                   f"{memory:.0f} MiB")
     took, memory = median_of(repeat, lambda: timed(
         [sys.executable, "-c", PEERS["python-calamine alone"], str(inbox)], dict(os.environ)))
     times["calamine alone"] = took
-    table.add("peer: python-calamine alone, every sheet", f"{took:.2f} s", f"{memory:.0f} MiB")
+    say("peer: python-calamine alone, every sheet", f"{took:.2f} s", f"{memory:.0f} MiB")
     return times
 
 
-def full_runs(root: Path, repeat: int, table: Table, peer: dict[str, float]) -> None:
+def full_runs(root: Path, repeat: int, peer: dict[str, float]) -> None:
     env = project_env(root)
 
     def cold() -> tuple[float, float]:
@@ -136,34 +131,29 @@ def full_runs(root: Path, repeat: int, table: Table, peer: dict[str, float]) -> 
         return timed([HUIZONG, "run"], env)
 
     took, memory = median_of(repeat, cold)
-    table.add("huizong run, fresh warehouse, no server (cold)", f"{took:.2f} s",
+    say("huizong run, fresh warehouse, no server (cold)", f"{took:.2f} s",
               f"{memory:.0f} MiB; ×{took / peer['pandas + openpyxl']:.2f} pandas+openpyxl"
               if peer else f"{memory:.0f} MiB")
     took, memory = median_of(repeat, warm)
-    table.add("huizong run, fresh warehouse, server up", f"{took:.2f} s",
+    say("huizong run, fresh warehouse, server up", f"{took:.2f} s",
               f"{memory:.0f} MiB; ×{took / peer['pandas + calamine']:.2f} pandas+calamine"
               if peer else f"{memory:.0f} MiB")
     took, memory = median_of(repeat, lambda: timed([HUIZONG, "run"], env))
-    table.add("huizong run, nothing new, server up", f"{took:.2f} s", f"{memory:.0f} MiB")
+    say("huizong run, nothing new, server up", f"{took:.2f} s", f"{memory:.0f} MiB")
 
 
-def light_commands(root: Path, repeat: int, table: Table) -> None:
+def light_commands(root: Path, repeat: int) -> None:
     env = project_env(root)
     one_file = next(iter(sorted((root / "inbox").glob("*.xlsx"))))
     for args in (["--help"], ["status"], ["issues"], ["check", str(one_file)]):
         took, memory = median_of(repeat, lambda args=args: timed([HUIZONG, *args], env))
-        table.add(f"huizong {' '.join(args[:1])}", f"{took:.2f} s", f"{memory:.0f} MiB")
+        say(f"huizong {' '.join(args[:1])}", f"{took:.2f} s", f"{memory:.0f} MiB")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def drop_to_mail(base: Path, drops: int, table: Table) -> None:
+def drop_to_mail(base: Path, drops: int) -> None:
     """`serve` on the example inbox; each drop is a new version of 教育局's workbook,
     alternately with an error and corrected, so each one changes what its mail says."""
+    from flows.deployments import free_port
     from samples.corpus import CorpusWriter
     from samples.figures import sample_figures
     from schemas.catalogue import get_catalogue
@@ -204,7 +194,7 @@ def drop_to_mail(base: Path, drops: int, table: Table) -> None:
                 time.sleep(0.02)
             latencies.append(time.monotonic() - started)
             time.sleep(1)
-        table.add("drop → mail written, serve running (median)",
+        say("drop → mail written, serve running (median)",
                   f"{statistics.median(latencies):.2f} s",
                   "each: " + " ".join(f"{t:.2f}" for t in latencies))
     finally:
@@ -212,20 +202,20 @@ def drop_to_mail(base: Path, drops: int, table: Table) -> None:
         server.wait(timeout=30)
 
 
-def load_rates(files: int, table: Table) -> None:
+def load_rates(files: int) -> None:
     from benchmarks.load_batch import POSTGRES, load_all, postgres_schema
     from benchmarks.validate_batch import synthetic_batch
 
     batch = synthetic_batch(files, ("edu", "youth_league"))
     with tempfile.TemporaryDirectory() as folder:
         took, rows = load_all(f"sqlite:///{folder}/bench.db", batch)
-    table.add(f"load {files:,} × 60 values, SQLite", f"{rows / took:,.0f} rows/s", f"{took:.2f} s")
+    say(f"load {files:,} × 60 values, SQLite", f"{rows / took:,.0f} rows/s", f"{took:.2f} s")
     with postgres_schema() as url:
         if url is None:
-            table.add("load, PostgreSQL", "skipped", f"{POSTGRES} not reachable")
+            say("load, PostgreSQL", "skipped", f"{POSTGRES} not reachable")
             return
         took, rows = load_all(url, batch)
-    table.add(f"load {files:,} × 60 values, PostgreSQL", f"{rows / took:,.0f} rows/s",
+    say(f"load {files:,} × 60 values, PostgreSQL", f"{rows / took:,.0f} rows/s",
               f"{took:.2f} s")
 
 
@@ -236,7 +226,6 @@ def main() -> None:
     parser.add_argument("--drops", type=int, default=6)
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args()
-    table = Table()
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         root = base / "project"
@@ -245,15 +234,15 @@ def main() -> None:
         write_inbox(root / "inbox", args.files)
         print(f"wrote {args.files:,} submissions in {time.monotonic() - started:.0f} s; "
               f"{os.cpu_count()} cores", flush=True)
-        peer = {} if args.skip_peers else peers(root / "inbox", base, args.repeat, table)
+        peer = {} if args.skip_peers else peers(root / "inbox", base, args.repeat)
         try:
-            full_runs(root, args.repeat, table, peer)
-            light_commands(root, args.repeat, table)
+            full_runs(root, args.repeat, peer)
+            light_commands(root, args.repeat)
         finally:
             subprocess.run([HUIZONG, "stop-server"], env=project_env(root),
                            capture_output=True)
-        drop_to_mail(base, args.drops, table)
-    load_rates(args.files, table)
+        drop_to_mail(base, args.drops)
+    load_rates(args.files)
 
 
 if __name__ == "__main__":

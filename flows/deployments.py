@@ -119,12 +119,20 @@ def inbox_events(inbox: Path, changed: threading.Event) -> Iterator[None]:
     """Set `changed` on any file-system event under the inbox (inotify on Linux). Where
     the system refuses a watch (too many watches, an odd file system), the periodic look
     alone finds new files, a little later."""
-    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.events import (
+        EVENT_TYPE_CLOSED_NO_WRITE,
+        EVENT_TYPE_OPENED,
+        FileSystemEvent,
+        FileSystemEventHandler,
+    )
     from watchdog.observers import Observer
+
+    # Reading a file changes nothing, and every run reads the inbox it was woken for.
+    read_only = {EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE}
 
     class Wake(FileSystemEventHandler):
         def on_any_event(self, event: FileSystemEvent) -> None:
-            if event.event_type != "opened":  # reading a file changes nothing
+            if event.event_type not in read_only:
                 changed.set()
 
     observer = Observer()
@@ -142,7 +150,7 @@ def inbox_events(inbox: Path, changed: threading.Event) -> Iterator[None]:
         observer.join(timeout=2)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -181,7 +189,7 @@ def local_server(port: int | None = None) -> Iterator[PrefectServer]:
     if os.environ.get("PREFECT_API_URL"):
         yield PrefectServer(os.environ["PREFECT_API_URL"])
         return
-    port = port or _free_port()
+    port = port or free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
          "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

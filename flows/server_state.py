@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -157,7 +158,7 @@ def stop_keeper(wait_seconds: float = 10) -> ServerState | None:
     if state is None or state.owner != "keeper":
         return state
     with contextlib.suppress(ProcessLookupError):
-        os.kill(state.pid, 15)
+        os.kill(state.pid, signal.SIGTERM)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         try:

@@ -209,9 +209,8 @@ def _write_guide_sheet(
         "4. 数值与上年相差较大等情况会收到核对提示，可在备注中写明原因，无需修改。",
         f"5. 请于 {deadline.year}年{deadline.month}月{deadline.day}日前将本表（保持 .xlsx 格式）"
         "发送至联席办，请勿修改表格结构和指标代码。",
+        f"6. 联系人：{office.name} {office.reach_zh}。",
     ]
-    lines.append(f"6. 联系人：{office.contact}，电话 {office.phone}，邮箱 {office.email}"
-                 f"（{office.name}）。")
     for row, text in enumerate(lines, start=1):
         # Across the table's width and wrapped, so a printed page shows the whole line.
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)

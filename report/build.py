@@ -38,11 +38,12 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
     blocks = resolve_blocks(load_template(), resolver)
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = section_charts(table, warehouse.catalogue, warehouse.years, out_dir / "charts")
+    from_draft = resolver.from_draft_zh()
     paths = [
         write_markdown(out_dir / "report.md", blocks, resolver.figures, table, warehouse.years,
-                       charts, resolver.from_draft_zh()),
+                       charts, from_draft),
         write_docx(out_dir / "report.docx", blocks, resolver.figures, table, warehouse.years,
-                   charts, resolver.from_draft_zh()),
+                   charts, from_draft),
         *(png for _, png in charts),
     ]
     return ReportResult(paths, resolver.figures)

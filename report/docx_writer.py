@@ -10,6 +10,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from docx.section import Section
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -178,9 +179,9 @@ def _cell_range(cells: list[str]) -> str:
     return "、".join(cells)
 
 
-def _page_numbers(section: object) -> None:
+def _page_numbers(section: Section) -> None:
     """公文 page numbers: — 1 — centred at the foot of every page."""
-    footer = section.footer.paragraphs[0]  # type: ignore[attr-defined]
+    footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("— ")
     field = etree.SubElement(footer._p, qn("w:fldSimple"))

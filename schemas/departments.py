@@ -28,6 +28,12 @@ class Department(BaseModel):
     receives_summaries: bool = False
 
     @property
+    def reach_zh(self) -> str:
+        """`吴敏（电话 …，邮箱 …）`: how a person reaches this department's contact."""
+        phone = f"电话 {self.phone}，" if self.phone else ""
+        return f"{self.contact}（{phone}邮箱 {self.email}）"
+
+    @property
     def names(self) -> tuple[str, ...]:
         return (self.name, self.full_name, *self.aliases, self.code)
 
