@@ -141,11 +141,32 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
 def confirmation_mail(ctx: Context, department: str, contact: str, resolved: list[str]) -> Mail:
     subject = f"{ctx.prefix}{department} 数据已通过校验"
     body = (f"{contact}同志：您好！贵单位重新报送的数据已通过校验，此前提示的问题已全部解决"
-            f"（共 {len(resolved)} 项）。")
+            f"（共 {len(resolved)} 项）。" if resolved else
+            f"{contact}同志：您好！贵单位报送的数据已通过校验，已全部采用。")
     items = "".join(f"<li>{escape(r)}</li>" for r in resolved)
     text = "\n".join([body, *(f"  已解决：{r}" for r in resolved), "", ctx.signature])
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
                                      [f"<ul>{items}</ul>"] if items else []))
+
+
+def _plain(ctx: Context, subject: str, body: str, header: list[str],
+           rows: list[list[str]]) -> Mail:
+    """A short mail: a paragraph, an optional table, the signature."""
+    text = "\n".join([body, *(["", _text_table([header, *rows])] if rows else []), "",
+                      ctx.signature])
+    return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
+                                     [_table(header, rows)] if rows else []))
+
+
+def nothing_usable_mail(ctx: Context, department: str, contact: str, their_subject: str,
+                        refused: list[tuple[str, str]]) -> Mail:
+    """The answer to a department's message that brought no workbook we could take."""
+    what = ("没有附件" if not refused else "附件中没有可以处理的填报表")
+    body = (f"{contact}同志：您好！已收到贵单位的邮件《{their_subject or '（无主题）'}》，但邮件"
+            f"{what}，数据没有更新。请把填好的填报表（.xlsx、.xls 或 .et 文件，也可打包为 .zip）"
+            f"作为附件回复本邮件，于 {ctx.deadline_zh} 前发回，收到后会自动校验。")
+    return _plain(ctx, f"{ctx.prefix}{department} 邮件已收到，但没有可处理的填报表", body,
+                  ["附件", "未处理的原因"], [[name, reason] for name, reason in refused])
 
 
 def reminder_mail(ctx: Context, department: str, contact: str, submitted: bool,
@@ -165,10 +186,12 @@ def reminder_mail(ctx: Context, department: str, contact: str, submitted: bool,
 
 def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
                  opened: int, resolved: int, problems: list[list[str]] | None = None,
-                 operations: list[list[str]] | None = None) -> Mail:
+                 operations: list[list[str]] | None = None,
+                 mailbox: list[list[str]] | None = None) -> Mail:
     """`problems`: [file, what happened] of files nobody's sender is to blame for;
     `operations`: [time, what happened] of the pipeline itself (a run that died, mail that
-    could not be delivered)."""
+    could not be delivered); `mailbox`: [time, sender, subject, what happened] of messages
+    in the office mailbox nothing was taken from."""
     subject = f"{ctx.prefix}报送情况日报（{ctx.today.month}月{ctx.today.day}日）"
     counts = {status: sum(1 for row in ledger if row[-1] == LEDGER_ZH[status])
               for status in LEDGER_ZH}
@@ -181,12 +204,16 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
     problem_note = "以下文件未能处理（不是报送单位的问题，未通知单位）："
     operations_header = ["时间", "情况"]
     operations_note = "系统运行情况（无需各单位处理）："
+    mailbox_header = ["收到时间", "发件人", "主题", "情况"]
+    mailbox_note = "邮箱中以下邮件没有可采用的填报表，请查看："
     text = "\n".join([body, "", _text_table([ledger_header, *ledger]), "",
                       "新收到的版本：", _text_table([loaded_header, *loaded]) if loaded else "  无",
                       *(["", problem_note, _text_table([problem_header, *problems])]
                         if problems else []),
                       *(["", operations_note, _text_table([operations_header, *operations])]
                         if operations else []),
+                      *(["", mailbox_note, _text_table([mailbox_header, *mailbox])]
+                        if mailbox else []),
                       "", ctx.signature])
     tables = [_table(ledger_header, ledger),
               "<p>新收到的版本：</p>" + (_table(loaded_header, loaded) if loaded else "<p>无</p>")]
@@ -195,5 +222,7 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
     if operations:
         tables.append(f"<p>{escape(operations_note)}</p>"
                       + _table(operations_header, operations))
+    if mailbox:
+        tables.append(f"<p>{escape(mailbox_note)}</p>" + _table(mailbox_header, mailbox))
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
                                      tables))

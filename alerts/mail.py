@@ -8,6 +8,7 @@ department name can never inject a header.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -24,14 +25,32 @@ def header_safe(text: str) -> str:
     return _UNSAFE.sub(" ", text).strip()
 
 
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """The message a mail answers: its Message-ID and the thread before it."""
+
+    message_id: str
+    references: tuple[str, ...] = ()
+
+
+def new_message_id(sender_address: str) -> str:
+    """Ours, made once per mail and stored with it, so a reply can be traced back."""
+    return make_msgid(idstring="huizong", domain=sender_address.rpartition("@")[2] or None)
+
+
 def build_message(mail: Mail, *, sender: tuple[str, str], to: tuple[str, str],
-                  attachment: tuple[str, bytes] | None = None) -> EmailMessage:
+                  message_id: str, attachment: tuple[str, bytes] | None = None,
+                  answers: Thread | None = None) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = header_safe(mail.subject)
+    message["Subject"] = header_safe(f"Re: {mail.subject}" if answers else mail.subject)
     message["From"] = formataddr((header_safe(sender[0]), sender[1]))
     message["To"] = formataddr((header_safe(to[0]), to[1]))
     message["Date"] = format_datetime(local_now())  # "+0800": what the office's clock says
-    message["Message-ID"] = make_msgid(domain=sender[1].rpartition("@")[2] or None)
+    message["Message-ID"] = message_id
+    if answers is not None and answers.message_id:
+        # RFC 5322 §3.6.4: how every mail program puts the answer in the same thread.
+        message["In-Reply-To"] = answers.message_id
+        message["References"] = " ".join([*answers.references, answers.message_id][-20:])
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     if attachment is not None:

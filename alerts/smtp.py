@@ -8,7 +8,6 @@ and the LOGIN mechanism both allow UTF-8, which is what mail servers expect.
 
 from __future__ import annotations
 
-import base64
 import smtplib
 import socket
 import ssl
@@ -16,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from config import Settings
+from config.secrets import b64 as _b64
+from config.secrets import redact as redact_secret
 
 
 class MailNotSent(Exception):
@@ -26,21 +27,8 @@ class MailNotSent(Exception):
         self.server_down = server_down
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def redact(text: str, settings: Settings) -> str:
-    """Belt and braces: whatever a server or a library wrote, no form of the password
-    survives into a message we store or log."""
-    secret = settings.smtp_password.get_secret_value()
-    if not secret:
-        return text
-    user = settings.smtp_user.encode()
-    for form in (secret, _b64(secret.encode()), _b64(b"\0" + user + b"\0" + secret.encode()),
-                 repr(secret)[1:-1]):
-        text = text.replace(form, "******")
-    return text
+    return redact_secret(text, settings.smtp_user, settings.smtp_password.get_secret_value())
 
 
 class SmtpSession:

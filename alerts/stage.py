@@ -26,7 +26,7 @@ from alerts.content import (
     split_message,
     summary_mail,
 )
-from alerts.mail import build_message, write_eml
+from alerts.mail import Thread, build_message, new_message_id, write_eml
 from config import Settings
 from config.clock import local_now, local_text, to_local
 from schemas.completeness import missing_indicators
@@ -45,7 +45,8 @@ from warehouse.alert_state import (
     record_alert,
     resolved_since,
 )
-from warehouse.models import Issue, as_utc
+from warehouse.mail_log import unanswered, unused_since
+from warehouse.models import Issue, MailMessage, as_utc
 from warehouse.problems import describe_problem, open_problems
 from warehouse.run_lock import crash_text
 from warehouse.store import Warehouse
@@ -67,6 +68,9 @@ class _Draft:
     mail: Mail
     digest: str = ""
     attachment: tuple[str, bytes] | None = None
+    # The department's messages this mail answers; it goes to the newest one's sender,
+    # in that message's thread.
+    answers: list[MailMessage] = field(default_factory=list)
 
 
 def _local_date(moment: dt.datetime) -> dt.date:
@@ -101,8 +105,13 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
         for department, row in zip(registry.submitting, rows, strict=True):
             issues = [i for i, _ in all_issues if i.department_code == department.code
                       and i.state == "open" and i.severity in ("error", "warning")]
+            # A department that wrote to the mailbox gets its answer whatever the no-spam
+            # rules say: it is waiting for it.
+            waiting = [m.mail for m in unanswered(session, department.code) if m.processed]
             draft = _issue_or_confirmation(session, ctx, department, issues, names,
-                                           parameters.round.resend_after_days)
+                                           parameters.round.resend_after_days, bool(waiting))
+            if draft:
+                draft.answers = waiting
             if draft:
                 drafts.append(draft)
             # What the department owes and no issue mail already asks for.
@@ -122,7 +131,7 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
 
 def _issue_or_confirmation(session: Session, ctx: Context, department: Department,
                            issues: list[Issue], names: dict[str, str],
-                           resend_after_days: int) -> _Draft | None:
+                           resend_after_days: int, asked: bool = False) -> _Draft | None:
     last = last_alert(session, department.code, ("issues", "confirmation"))
     latest = latest_version(session, department.code)
     new_version = latest is not None and (
@@ -137,14 +146,15 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
                        for c in changes_between(session, latest.previous.id,
                                                 latest.submission.id)]
     if not issues:
-        if last is not None and last.kind == "issues":
+        if asked or (last is not None and last.kind == "issues"):
             return _Draft("confirmation", department, confirmation_mail(
                 ctx, department.name, department.contact, resolved))
         return None
     digest = _digest(issues)
     stale = last is not None and (ctx.today - _local_date(last.created_at)).days >= \
         resend_after_days
-    if last is not None and last.kind == "issues" and last.digest == digest and not stale:
+    if (last is not None and last.kind == "issues" and last.digest == digest and not stale
+            and not asked):
         return None  # nothing new to say: no spam
     lines, problems = [], []
     for issue in issues:
@@ -214,8 +224,10 @@ def _daily_summary(session: Session, ctx: Context, registry: Registry,
     loaded_rows = [[names.get(s.department_code or "", "未识别单位"), f.original_name,
                     str(s.version), SUBMISSION_STATUS_ZH[s.status]] for s, f in loaded]
     problems = [[p.file_name, describe_problem(p)] for p in open_problems(session)]
+    mailbox = [[local_text(m.arrived_at), f"{m.sender_name} <{m.sender}>".strip(),
+                m.subject or "（无主题）", m.note_zh] for m in unused_since(session, since)]
     mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved), problems,
-                        _operations(session, since))
+                        _operations(session, since), mailbox)
     return _Draft("summary", registry.office, mail, digest=ctx.today.isoformat())
 
 
@@ -233,17 +245,34 @@ def _operations(session: Session, since: dt.datetime | None) -> list[list[str]]:
 def _keep(warehouse: Warehouse, settings: Settings, drafts: list[_Draft],
           office: Department) -> AlertReport:
     report = AlertReport()
-    sender = (office.full_name, settings.mail_from or str(office.email))
     with warehouse.begin() as session:
         for draft in drafts:
-            recipient = draft.department or office
-            message = build_message(draft.mail, sender=sender,
-                                    to=(recipient.name, str(recipient.email)),
-                                    attachment=draft.attachment)
-            path = write_eml(settings.outbox_dir, message, f"{draft.kind}_{recipient.code}")
-            record_alert(session, department=recipient.code, recipient=str(recipient.email),
-                         kind=draft.kind, subject=draft.mail.subject, digest=draft.digest,
-                         message_path=str(path), queued=bool(settings.smtp_host))
+            path = keep_mail(session, settings, office, draft.department or office, draft.kind,
+                             draft.mail, digest=draft.digest, attachment=draft.attachment,
+                             answers=draft.answers)
             report.composed[draft.kind] = report.composed.get(draft.kind, 0) + 1
             report.outbox.append(path)
     return report
+
+
+def keep_mail(session: Session, settings: Settings, office: Department, recipient: Department,
+              kind: str, mail: Mail, *, digest: str = "",
+              attachment: tuple[str, bytes] | None = None,
+              answers: list[MailMessage] | None = None) -> Path:
+    """Write the message to the outbox and record it for delivery. An answer to the
+    department's own messages goes to whoever sent the newest one, in its thread."""
+    sender = (office.full_name, settings.mail_from or str(office.email))
+    newest = answers[-1] if answers else None
+    address = newest.sender if newest is not None else str(recipient.email)
+    message_id = new_message_id(sender[1])
+    thread = Thread(newest.message_id, tuple(newest.references.split())) if newest else None
+    message = build_message(mail, sender=sender, to=(recipient.name, address),
+                            message_id=message_id, attachment=attachment, answers=thread)
+    path = write_eml(settings.outbox_dir, message, f"{kind}_{recipient.code}")
+    alert = record_alert(session, department=recipient.code, recipient=address, kind=kind,
+                         subject=str(message["Subject"]), digest=digest,
+                         message_path=str(path), queued=bool(settings.smtp_host),
+                         message_id=message_id)
+    for answered in answers or ():
+        session.get(MailMessage, answered.id).answered_by_alert_id = alert.id
+    return path

@@ -73,6 +73,23 @@ class Settings(BaseSettings):
     # How often `huizong serve` delivers queued mail.
     mail_every_minutes: float = Field(default=5, gt=0)
     mail_from: str = ""  # default: the office's address in the department registry
+    # The office mailbox that departments send their workbooks to. With no IMAP host the
+    # intake is off and only files dropped into the inbox are read.
+    imap_host: str = ""
+    imap_port: int = Field(default=993, gt=0, lt=65536)
+    imap_security: Literal["ssl", "starttls", "plain"] = "ssl"
+    imap_user: str = ""
+    imap_password: SecretStr = SecretStr("")
+    imap_folder: str = "INBOX"
+    # Handled messages are moved here (created if missing); where the server cannot move,
+    # they stay and are flagged.
+    imap_done_folder: str = "已处理"
+    imap_timeout_seconds: float = Field(default=30, gt=0)
+    # `serve` waits for new mail with IDLE and looks again at least this often (a server
+    # without IDLE is polled at this interval).
+    imap_poll_seconds: float = Field(default=60, gt=0)
+    # Limits on what one message may bring (zip members count as attachments).
+    mail_max_attachments: int = Field(default=20, gt=0)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
@@ -117,6 +134,11 @@ class Settings(BaseSettings):
     @property
     def archive_dir(self) -> Path:
         return self.var_dir / "archive"
+
+    @property
+    def mail_archive_dir(self) -> Path:
+        """Every message taken from the mailbox, as received (.eml)."""
+        return self.var_dir / "mail"
 
     @property
     def log_dir(self) -> Path:

@@ -24,6 +24,8 @@ class Department(BaseModel):
     aliases: tuple[str, ...] = ()
     contact: str
     email: EmailStr
+    # Other addresses the department's mail may come from (a colleague, a personal box).
+    addresses: tuple[EmailStr, ...] = ()
     phone: str = ""
     receives_summaries: bool = False
 
@@ -32,6 +34,10 @@ class Department(BaseModel):
         """`吴敏（电话 …，邮箱 …）`: how a person reaches this department's contact."""
         phone = f"电话 {self.phone}，" if self.phone else ""
         return f"{self.contact}（{phone}邮箱 {self.email}）"
+
+    @property
+    def mail_addresses(self) -> tuple[str, ...]:
+        return tuple(str(a).lower() for a in (self.email, *self.addresses))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -55,6 +61,12 @@ class Registry(BaseModel):
                         raise ValueError(
                             f"name {name!r} of {department.code} collides with {owner[key]}"
                         )
+        senders: dict[str, str] = {}
+        for department in self.departments:
+            for address in department.mail_addresses:
+                if senders.setdefault(address, department.code) != department.code:
+                    raise ValueError(f"address {address} of {department.code} is also "
+                                     f"{senders[address]}'s")
         return self
 
     def _strip_city(self, key: str) -> str:
@@ -86,6 +98,11 @@ class Registry(BaseModel):
     def match(self, text: str) -> Department | None:
         """The department a whole typed name refers to (`青源市教育局` -> edu)."""
         return self._by_key.get(self._strip_city(normalise_name(text)))
+
+    def by_address(self, address: str) -> Department | None:
+        """The department whose mail comes from this address (any case)."""
+        wanted = address.strip().lower()
+        return next((d for d in self.departments if wanted in d.mail_addresses), None)
 
     def find_in(self, text: str) -> list[Department]:
         """Departments whose names occur inside a longer text (a file or folder name).

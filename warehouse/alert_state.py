@@ -67,10 +67,11 @@ def resolved_since(session: Session, department: str, since: dt.datetime | None)
 
 
 def record_alert(session: Session, *, department: str | None, recipient: str, kind: str,
-                 subject: str, digest: str, message_path: str, queued: bool) -> Alert:
+                 subject: str, digest: str, message_path: str, queued: bool,
+                 message_id: str = "") -> Alert:
     """`queued` for the delivery step, or `written` (outbox only) without a mail server."""
     alert = Alert(department_code=department, recipient=recipient, kind=kind, subject=subject,
-                  digest=digest, message_path=message_path,
+                  digest=digest, message_path=message_path, message_id=message_id,
                   status="queued" if queued else "written")
     session.add(alert)
     session.flush()

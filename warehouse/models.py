@@ -218,6 +218,58 @@ class Alert(Base):
     message_path: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # Ours, stable across retries: a department's reply names it in In-Reply-To/References.
+    message_id: Mapped[str] = mapped_column(String(300), default="", index=True)
+
+
+class MailMessage(Base):
+    """A message taken from the office mailbox, processed exactly once.
+
+    (folder, uidvalidity, uid) is the server's identity of the message, recorded in the
+    same transaction as the files saved from it; `message_key` (its Message-ID, or a hash
+    of its bytes) recognises the same message delivered twice.
+    """
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (UniqueConstraint("folder", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_key: Mapped[str] = mapped_column(String(300), index=True)
+    message_id: Mapped[str] = mapped_column(String(300), default="")
+    # The Message-IDs this message answers (In-Reply-To, then References), space-separated.
+    references: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str] = mapped_column(String(300))
+    sender_name: Mapped[str] = mapped_column(String(300), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None]  # its Date header
+    arrived_at: Mapped[dt.datetime]  # the server's INTERNALDATE
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    # saved / unknown_sender / no_spreadsheet / refused / duplicate / unreadable
+    outcome: Mapped[str] = mapped_column(String(30))
+    note_zh: Mapped[str] = mapped_column(Text, default="")  # for the office
+    archived_path: Mapped[str] = mapped_column(String(500), default="")
+    processed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set once the message is moved or flagged on the server.
+    filed_at: Mapped[dt.datetime | None]
+    # Our mail that answered it (sent as a reply in its thread).
+    answered_by_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+
+
+class MailAttachment(Base):
+    """A file a message brought, saved into the inbox (or refused, with the reason)."""
+
+    __tablename__ = "mail_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mail_messages.id", ondelete="CASCADE"),
+                                         index=True)
+    name: Mapped[str] = mapped_column(String(500))  # as the sender named it, sanitised
+    sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    saved_path: Mapped[str] = mapped_column(String(500), default="")  # relative to the inbox
+    refusal_zh: Mapped[str] = mapped_column(Text, default="")
 
 
 class Lock(Base):

@@ -135,6 +135,7 @@ def test_user_text_never_breaks_headers():
     mail = Mail("标题\r\nBcc: victim@example.com", "正文", "<p>正文</p>")
     message = build_message(mail, sender=("联席办", "office@example.com"),
                             to=("市教育局\nX-Evil: 1", "edu@example.com"),
+                            message_id="<1.huizong@example.com>",
                             attachment=("恶意\r\n名.xlsx", b"data"))
     parsed = email.message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None

@@ -1,0 +1,1 @@
+"""The office mailbox as an inbox: messages in, workbooks saved, answers threaded."""
