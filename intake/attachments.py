@@ -110,9 +110,9 @@ def _from_zip(zip_name: str, data: bytes, settings: Settings) -> list[Attachment
         for member in members:
             raw = _member_name(member)
             parts = PurePosixPath(raw.replace("\\", "/")).parts
-            if any(p.startswith((".", "__MACOSX")) for p in parts):
+            if not parts or parts[-1].startswith(".") or "__MACOSX" in parts:
                 continue  # a Mac's resource forks and hidden files are not submissions
-            name = safe_name(parts[-1] if parts else raw)
+            name = safe_name(parts[-1])
             label = f"{zip_name} 中的 {name}"
             if member.flag_bits & 0x1:
                 found.append(Attachment(label, b"", "压缩包设有密码，无法解压；"

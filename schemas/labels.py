@@ -9,13 +9,18 @@ CELL_STATUS_ZH = {"ok": "已采用", "warning": "已采用（有提醒）", "pen
 SUBMISSION_STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部分采用（有错误）",
                         "rejected": "未采用", "superseded": "已被新版本替代",
                         "unchanged": "与上一版相同"}
-TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动"}
+TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动",
+              "mail": "收到邮件"}
 OUTCOME_ZH = {"running": "进行中", "succeeded": "完成", "failed": "出错", "stopped": "被停止",
               "crashed": "中断"}
 MAIL_STATUS_ZH = {"queued": "待发送", "sent": "已发送", "failed": "发送失败",
                   "written": "仅保存（未配置邮件服务器）"}
 MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",
-           "summary": "联席办日报"}
+           "summary": "联席办日报", "mail_reply": "收件回复"}
+# What became of a message taken from the office mailbox.
+MAIL_OUTCOME_ZH = {"saved": "表格已保存到收件箱", "unknown_sender": "发件人不在单位名录中",
+                   "no_spreadsheet": "没有附件", "refused": "附件均无法处理",
+                   "duplicate": "重复投递", "unreadable": "邮件无法读取"}
 
 # Where in the run a file's processing broke (an internal error, not the sender's fault).
 PROBLEM_STAGE_ZH = {"inbox": "收件", "read": "读取", "validate": "校验", "load": "入库"}

@@ -1,0 +1,278 @@
+"""One pass over the office mailbox: every new message is handled exactly once.
+
+For each message the raw bytes are archived under `var/mail/`, then in one warehouse
+transaction its identity on the server (folder, UIDVALIDITY, UID) and its outcome are
+recorded while its spreadsheets are written next to their place in the inbox under
+names the inbox ignores; after the commit they are renamed into place, and only then is
+the message moved to the done folder. A pass killed anywhere either left no record (the
+message is handled again, rewriting the same files) or left one (the files are renamed
+into place if they were not yet, the message is filed, nothing is processed twice).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from alerts.content import Context, nothing_usable_mail
+from alerts.stage import keep_mail
+from config import Settings
+from config.clock import local_now, local_text, to_local
+from intake.attachments import Attachment, safe_name, unpack
+from intake.imap import Fetched, Mailbox, MailboxUnavailable, open_mailbox
+from intake.message import IncomingMail, parse_mail
+from schemas.departments import Department, Registry
+from schemas.round import get_round
+from warehouse.mail_log import attachments_of, by_key, handled, mark_filed, thread_owner
+from warehouse.models import MailAttachment, MailMessage
+from warehouse.run_lock import RunLock, WarehouseBusy
+from warehouse.store import Warehouse
+
+MAILBOX_LOCK = "mailbox"
+OFF_ZH = "未配置邮箱（HUIZONG_IMAP_HOST），不收取邮件，只处理放入收件箱的文件。"
+_PENDING_SUFFIX = ".part"  # with a leading dot: the inbox ignores the file until renamed
+log = logging.getLogger(__name__)
+_said_off = threading.Event()
+
+
+@dataclass(slots=True)
+class IntakeReport:
+    messages: int = 0  # new messages handled in this pass
+    saved: list[str] = field(default_factory=list)  # saved files, relative to the inbox
+    unused: int = 0  # messages nothing was taken from (listed in the office's summary)
+    replies: int = 0  # short answers queued for senders who sent nothing usable
+    skipped_zh: str = ""  # why the mailbox was not looked at
+    problem_zh: str = ""  # the mailbox's problem, if it had one
+
+    def lines_zh(self) -> list[str]:
+        if self.skipped_zh:
+            return [self.skipped_zh]
+        lines = []
+        if self.messages or not self.problem_zh:
+            lines.append(f"邮箱：收到 {self.messages} 封新邮件，"
+                         f"保存 {len(self.saved)} 个表格到收件箱"
+                         + (f"；{self.unused} 封没有可采用的表格（列入联席办日报"
+                            + (f"，已回复 {self.replies} 封" if self.replies else "") + "）"
+                            if self.unused else "") + "。")
+        if self.problem_zh:
+            lines.append(f"邮箱问题：{self.problem_zh}")
+        return lines
+
+
+def intake_configured(settings: Settings) -> bool:
+    """Whether a mailbox is configured; says once per process, in the log, when not."""
+    if settings.imap_host:
+        return True
+    if not _said_off.is_set():
+        _said_off.set()
+        log.info("%s", OFF_ZH)
+    return False
+
+
+def fetch_mail(warehouse: Warehouse, settings: Settings) -> IntakeReport:
+    if not intake_configured(settings):
+        return IntakeReport(skipped_zh=OFF_ZH)
+    lock = RunLock(warehouse.engine, stale_after=settings.lock_stale_seconds, name=MAILBOX_LOCK)
+    try:
+        lock.acquire(0)
+    except WarehouseBusy:
+        return IntakeReport(skipped_zh="另一个邮箱收取正在进行，本次跳过。")
+    report = IntakeReport()
+    try:
+        with open_mailbox(settings) as mailbox:
+            _take_new(mailbox, warehouse, settings, report)
+    except MailboxUnavailable as error:
+        report.problem_zh = str(error)
+        log.warning("邮箱问题：%s", error)
+    finally:
+        lock.release()
+    if report.messages:
+        log.info("%s", " ".join(report.lines_zh()))
+    return report
+
+
+def _take_new(mailbox: Mailbox, warehouse: Warehouse, settings: Settings,
+              report: IntakeReport) -> None:
+    uids = mailbox.uids()
+    with warehouse.begin() as session:
+        known = {uid: mail.id for uid, mail in
+                 handled(session, settings.imap_folder, mailbox.uidvalidity, uids).items()}
+    filed_uids, filed_ids = [], []
+    for uid in uids:
+        if uid in known:  # handled by a pass that stopped before filing it
+            _finish_saving(warehouse, settings, known[uid])
+            filed_uids.append(uid)
+            filed_ids.append(known[uid])
+            continue
+        fetched = mailbox.fetch(uid)
+        if fetched is None:
+            continue  # deleted meanwhile
+        mail_id = _take(fetched, mailbox.uidvalidity, warehouse, settings, report)
+        filed_uids.append(uid)
+        filed_ids.append(mail_id)
+    mailbox.file_away(filed_uids)
+    with warehouse.begin() as session:
+        mark_filed(session, filed_ids)
+
+
+def _archive(settings: Settings, fetched: Fetched) -> Path:
+    digest = hashlib.sha256(fetched.raw).hexdigest()
+    folder = settings.mail_archive_dir / to_local(fetched.arrived_at).strftime("%Y-%m")
+    target = folder / f"{to_local(fetched.arrived_at):%Y%m%d-%H%M%S}-{digest[:16]}.eml"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(fetched.raw)
+        temporary.replace(target)
+    return target
+
+
+def _read(fetched: Fetched) -> IncomingMail | None:
+    try:
+        return parse_mail(fetched.raw)
+    except Exception:  # a message the email package chokes on is the sender's, not ours
+        log.warning("无法解析邮件 UID %d", fetched.uid, exc_info=True)
+        return None
+
+
+def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Settings,
+          report: IntakeReport) -> int:
+    mail = _read(fetched)
+    archived = _archive(settings, fetched)
+    registry = warehouse.registry
+    department = registry.by_address(mail.sender) if mail else None
+    pending: list[Path] = []
+    with warehouse.begin() as session:
+        row = MailMessage(
+            folder=settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+            message_key=(mail.key if mail else
+                         f"sha256:{hashlib.sha256(fetched.raw).hexdigest()}")[:300],
+            message_id=(mail.message_id if mail else "")[:300],
+            references=" ".join(mail.references) if mail else "",
+            sender=(mail.sender if mail else "")[:300],
+            sender_name=(mail.sender_name if mail else "")[:300],
+            subject=mail.subject if mail else "", sent_at=mail.sent_at if mail else None,
+            arrived_at=fetched.arrived_at, department_code=department.code if department else None,
+            archived_path=str(archived), outcome="saved")
+        items: list[Attachment] = []
+        earlier = by_key(session, row.message_key)
+        if mail is None:
+            row.outcome, row.note_zh = "unreadable", "邮件格式损坏，无法读取；原件已保存在 " \
+                f"{archived}。"
+        elif earlier is not None:
+            row.outcome = "duplicate"
+            row.note_zh = (f"与 {local_text(earlier.arrived_at)} 收到的邮件相同（重复投递），"
+                           "未重复处理。")
+        elif department is None:
+            row.outcome, row.note_zh = "unknown_sender", _unknown_sender_zh(session, mail,
+                                                                            registry, archived)
+            items = [Attachment(safe_name(name), b"", "发件人不在单位名录中，未处理。")
+                     for name, _ in mail.parts]
+        else:
+            items = unpack(mail.parts, settings)
+            if not any(item.taken for item in items):
+                row.outcome = "refused" if items else "no_spreadsheet"
+                row.note_zh = ("附件中没有可处理的表格：" + "；".join(
+                    f"{i.name}：{i.refusal_zh}" for i in items) if items else "邮件没有附件。")
+        session.add(row)
+        session.flush()
+        folder = _mail_folder(department, fetched, registry.office)
+        for item in items:
+            saved = ""
+            if item.taken:
+                saved = _unique(folder, item.name, {p.name for p in pending})
+                pending.append(_write_pending(settings.inbox_dir / saved, item.data,
+                                              fetched.arrived_at))
+            session.add(MailAttachment(
+                mail_id=row.id, name=item.name[:500], refusal_zh=item.refusal_zh,
+                sha256=hashlib.sha256(item.data).hexdigest() if item.taken else "",
+                saved_path=saved))
+        if department is not None and row.outcome in ("refused", "no_spreadsheet"):
+            _answer_nothing_usable(session, settings, registry.office, department, row, items)
+            report.replies += 1
+        mail_id = row.id
+    report.messages += 1
+    report.unused += row.outcome not in ("saved", "duplicate")
+    for path in pending:
+        final = _final_path(path)
+        path.replace(final)
+        report.saved.append(str(final.relative_to(settings.inbox_dir)))
+    return mail_id
+
+
+def _unknown_sender_zh(session: Session, mail: IncomingMail, registry: Registry,
+                       archived: Path) -> str:
+    owner_code = thread_owner(session, list(mail.references))
+    note = (f"发件人 {mail.sender or '（无）'} 不在单位名录中，附件未处理（原件保存在 "
+            f"{archived}）")
+    if owner_code:
+        owner = registry.get(owner_code)
+        note += (f"。这封邮件回复的是发给{owner.name}的通知：如确是该单位的邮箱，请把这个地址加入"
+                 "单位名录（departments.yaml 中该单位的 addresses），再请对方重新发送")
+    return note + "。"
+
+
+def _mail_folder(department: Department | None, fetched: Fetched, office: Department) -> str:
+    """`市教育局/邮件20261129-101500-37`: a folder per message keeps the sender's file names;
+    the department's folder tells the reader whose it is (the office's own mail goes to
+    the inbox's top, where the workbook itself says whose it is)."""
+    own = f"邮件{to_local(fetched.arrived_at):%Y%m%d-%H%M%S}-{fetched.uid}"
+    if department is None or department == office:
+        return own
+    return f"{department.name}/{own}"
+
+
+def _unique(folder: str, name: str, taken: set[str]) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{stem}（{number}）.{suffix}" if dot else f"{name}（{number}）"
+    return f"{folder}/{candidate}"
+
+
+def _pending_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}{_PENDING_SUFFIX}")
+
+
+def _final_path(pending: Path) -> Path:
+    return pending.with_name(pending.name[1:].removesuffix(_PENDING_SUFFIX))
+
+
+def _write_pending(final: Path, data: bytes, arrived_at: dt.datetime) -> Path:
+    """Written under a name the inbox ignores, dated when the mail arrived (the order of
+    versions is the order the mails came in)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    pending = _pending_path(final)
+    pending.write_bytes(data)
+    moment = arrived_at.timestamp()
+    os.utime(pending, (moment, moment))
+    return pending
+
+
+def _finish_saving(warehouse: Warehouse, settings: Settings, mail_id: int) -> None:
+    with warehouse.begin() as session:
+        saved = [a.saved_path for a in attachments_of(session, mail_id) if a.saved_path]
+    for relative in saved:
+        pending = _pending_path(settings.inbox_dir / relative)
+        if pending.exists():
+            pending.replace(settings.inbox_dir / relative)
+
+
+def _answer_nothing_usable(session: Session, settings: Settings, office: Department,
+                           department: Department, row: MailMessage,
+                           items: list[Attachment]) -> None:
+    parameters = get_round()
+    ctx = Context(parameters.city, office.full_name, parameters.round.deadline,
+                  local_now().date(),
+                  contact_zh=f"如有疑问，请联系{office.name} {office.reach_zh}。")
+    mail = nothing_usable_mail(ctx, department.name, department.contact, row.subject,
+                               [(i.name, i.refusal_zh) for i in items])
+    keep_mail(session, settings, office, department, "mail_reply", mail, answers=[row])

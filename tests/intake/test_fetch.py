@@ -1,0 +1,76 @@
+"""One pass over a real mailbox (Dovecot): what is saved, recorded, answered and filed."""
+
+import io
+import zipfile
+
+from sqlalchemy import select
+
+from config import PROJECT_ROOT, get_settings
+from flows.runs import open_warehouse
+from intake.fetch import fetch_mail
+from tests.intake.conftest import DONE, department_mail
+from warehouse.models import Alert, MailAttachment, MailMessage
+
+EDU = "王芳 <jiaoyuju@qingyuan.example.gov.cn>"
+
+
+def _workbook(name="青源市教育局-近五年青年发展数据（盖章版）.xlsx") -> bytes:
+    return (PROJECT_ROOT / "inbox" / name).read_bytes()
+
+
+def test_a_department_mail_is_saved_into_its_folder_and_filed(office_mailbox):
+    project = get_settings()
+    data = _workbook()
+    office_mailbox.deliver(department_mail(EDU, "教育局数据", [("教育局填报表.xlsx", data)]))
+    warehouse = open_warehouse(project)
+    report = fetch_mail(warehouse, project)
+    assert report.problem_zh == ""
+    assert report.messages == 1 and len(report.saved) == 1
+    saved = project.inbox_dir / report.saved[0]
+    assert saved.read_bytes() == data
+    assert saved.parent.parent.name == "市教育局" and saved.name == "教育局填报表.xlsx"
+    assert office_mailbox.messages() == [] and len(office_mailbox.messages(DONE)) == 1
+    with warehouse.begin() as session:
+        mail = session.scalars(select(MailMessage)).one()
+        assert (mail.outcome, mail.department_code, mail.sender) == (
+            "saved", "edu", "jiaoyuju@qingyuan.example.gov.cn")
+        assert mail.filed_at is not None
+    assert fetch_mail(warehouse, project).messages == 0
+
+
+def test_zip_attachments_are_unpacked_with_safe_names(office_mailbox):
+    project = get_settings()
+    data = _workbook()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("../../etc/教育局.xlsx", data)
+        archive.writestr("说明.docx", b"not a workbook")
+        archive.writestr("__MACOSX/._教育局.xlsx", b"resource fork")
+    office_mailbox.deliver(department_mail(
+        "wangfang.edu@qingyuan.example.gov.cn", "打包", [("数据.zip", packed.getvalue())]))
+    warehouse = open_warehouse(project)
+    report = fetch_mail(warehouse, project)
+    assert [p.rsplit("/", 1)[-1] for p in report.saved] == ["教育局.xlsx"]
+    assert all((project.inbox_dir / p).resolve().is_relative_to(project.inbox_dir)
+               for p in report.saved)
+    with warehouse.begin() as session:
+        refused = session.scalars(select(MailAttachment).where(
+            MailAttachment.refusal_zh != "")).all()
+        assert [a.name for a in refused] == ["数据.zip 中的 说明.docx"]
+
+
+def test_unknown_sender_and_no_attachment(office_mailbox):
+    project = get_settings()
+    office_mailbox.deliver(department_mail("someone@example.com", "数据",
+                                           [("表.xlsx", _workbook())]))
+    office_mailbox.deliver(department_mail(EDU, "忘了附件"))
+    warehouse = open_warehouse(project)
+    report = fetch_mail(warehouse, project)
+    assert report.saved == [] and report.unused == 2 and report.replies == 1
+    with warehouse.begin() as session:
+        outcomes = dict(session.execute(select(MailMessage.sender, MailMessage.outcome)).all())
+        reply = session.scalars(select(Alert)).one()
+    assert outcomes == {"someone@example.com": "unknown_sender",
+                        "jiaoyuju@qingyuan.example.gov.cn": "no_spreadsheet"}
+    assert reply.recipient == "jiaoyuju@qingyuan.example.gov.cn"
+    assert not list(project.inbox_dir.rglob("*.xlsx"))
