@@ -21,6 +21,7 @@ from flows import logs
 from flows.cli_zh import ChineseCommand, ChineseGroup
 
 if TYPE_CHECKING:
+    from flows.runs import MailboxResult
     from pipeline.summary import RunSummary
     from pipeline.trial import TrialFile
     from warehouse.store import Warehouse
@@ -212,7 +213,8 @@ def _open_warehouse() -> Warehouse:
     return warehouse
 
 
-def _report(action: Callable[[], RunSummary]) -> None:
+def _report(action: Callable[[], RunSummary | MailboxResult],
+            doing: str = "正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……") -> None:
     """Run a flow, then deliver its mail outside the run; a user's data problem is not a
     failure, a broken pipeline is. `action` imports Prefect itself, after the shared
     server's address is set."""
@@ -220,7 +222,7 @@ def _report(action: Callable[[], RunSummary]) -> None:
 
     _open_warehouse()
     with shared_server():
-        with console.status("正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……"):
+        with console.status(doing):
             summary = action()
         for line in summary.lines_zh():
             console.print(escape(line), highlight=False)
@@ -382,6 +384,24 @@ def send_mail_command(retry_failed: Annotated[bool, typer.Option(
         console.print("未配置邮件服务器（HUIZONG_SMTP_HOST），邮件只保存在发件箱 outbox/。")
         return
     _deliver()
+
+
+@app.command("fetch-mail", cls=ChineseCommand)
+def fetch_mail_command() -> None:
+    """收取一次联席办邮箱：把各单位邮件中的填报表存入收件箱并立即校验，然后投递回复。
+
+    serve 运行时会自动收取，无需手动执行。
+    """
+    if not get_settings().imap_host:
+        console.print("未配置邮箱（HUIZONG_IMAP_HOST），不收取邮件；配置方法见 README“邮箱收件”。")
+        return
+
+    def run_mailbox() -> MailboxResult:
+        from flows.runs import mailbox
+
+        return mailbox()
+
+    _report(run_mailbox, "正在收取邮箱，并校验收到的填报表……")
 
 
 @app.command("stop-server", cls=ChineseCommand)

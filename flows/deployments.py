@@ -28,7 +28,8 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config import PROJECT_ROOT, get_settings
 from flows.cli_errors import UserFixable
-from flows.runs import deliver_soon, mail, nightly, on_arrival, rerun
+from flows.runs import deliver_soon, mail, mailbox, nightly, on_arrival, rerun
+from intake.fetch import intake_configured
 from pipeline.watch import InboxWatcher
 
 SERVER_STOP_SECONDS = 3
@@ -47,6 +48,10 @@ def mail_schedule() -> Interval:
     return Interval(dt.timedelta(minutes=get_settings().mail_every_minutes))
 
 
+def mailbox_schedule() -> Interval:
+    return Interval(dt.timedelta(seconds=get_settings().imap_poll_seconds))
+
+
 def local_deployments() -> list[RunnerDeployment]:
     return [
         nightly.to_deployment(name="nightly", schedules=[nightly_schedule()],
@@ -58,12 +63,17 @@ def local_deployments() -> list[RunnerDeployment]:
                             description="在界面中填写单位名称，立即重跑该单位"),
         mail.to_deployment(name="mail", schedules=[mail_schedule()], concurrency_limit=LIMIT,
                            description="定时投递待发送的邮件；汇总运行写出新邮件后也会立即触发"),
+        # serve waits on the mailbox itself (IDLE) and runs this flow in its own process;
+        # the deployment is for a run started from the UI.
+        mailbox.to_deployment(name="mailbox", concurrency_limit=LIMIT,
+                              description="收取联席办邮箱并处理收到的填报表（serve 自动进行）"),
     ]
 
 
 def deploy_to_pool(pool: str) -> list[str]:
-    """Register nightly, inbox, rerun and mail on a work pool; workers pull the code from this
-    project directory (shared or checked out at the same path on every worker)."""
+    """Register nightly, inbox, rerun, mail and mailbox (polled) on a work pool; workers pull
+    the code from this project directory (shared or checked out at the same path on every
+    worker)."""
     ids = []
     for entrypoint, name, extra in (
         ("flows/runs.py:nightly", "nightly", {"schedules": [nightly_schedule()],
@@ -71,6 +81,7 @@ def deploy_to_pool(pool: str) -> list[str]:
         ("flows/runs.py:on_arrival", "inbox", {}),
         ("flows/runs.py:rerun", "rerun", {}),
         ("flows/runs.py:mail", "mail", {"schedules": [mail_schedule()]}),
+        ("flows/runs.py:mailbox", "mailbox", {"schedules": [mailbox_schedule()]}),
     ):
         source = nightly.from_source(source=str(PROJECT_ROOT), entrypoint=entrypoint)
         ids.append(str(source.deploy(name=name, work_pool_name=pool, concurrency_limit=LIMIT,
@@ -105,6 +116,27 @@ def watch_inbox(on_files: Callable[[list[str]], object], poll_seconds: float,
             settling = watcher.seconds_to_next()
             _wait_for_change(changed, stop, poll_seconds if settling is None
                              else min(poll_seconds, settling))
+
+
+def watch_mailbox(on_mail: Callable[[], object], stop: threading.Event) -> None:
+    """Take the office mailbox's new messages at once and whenever more arrive, until
+    `stop`: the server tells us (IDLE) where it can, otherwise we look every
+    `imap_poll_seconds`. A mailbox that cannot be reached is tried again after that
+    long; the failure is logged, and serving goes on."""
+    from intake.imap import MailboxUnavailable, open_mailbox
+
+    settings = get_settings()
+    while not stop.is_set():
+        try:
+            with open_mailbox(settings) as waiting:
+                while not stop.is_set():
+                    on_mail()
+                    waiting.wait(settings.imap_poll_seconds, stop)
+        except MailboxUnavailable as error:
+            log.warning("邮箱问题：%s；%g 秒后重试", error, settings.imap_poll_seconds)
+        except Exception:  # the warehouse or the API away: keep watching, try again
+            log.exception("收取邮箱的运行未能完成，%g 秒后重试", settings.imap_poll_seconds)
+        stop.wait(settings.imap_poll_seconds)
 
 
 def _wait_for_change(changed: threading.Event, stop: threading.Event, seconds: float) -> None:
@@ -248,14 +280,23 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
     def run_here(files: list[str]) -> None:
         deliver_soon(on_arrival(files))
 
+    def take_mail_here() -> None:
+        deliver_soon(mailbox())
+
     # Threads start with an empty context: hand them ours, which holds the API URL.
     serving = threading.Thread(target=contextvars.copy_context().run,
                                args=(asyncio.run, runner.start()), name="runner", daemon=True)
     watching = threading.Thread(target=contextvars.copy_context().run,
                                 args=(watch_inbox, run_here, poll_seconds, stop),
                                 name="inbox-watcher", daemon=True)
+    watchers = [watching]
+    if intake_configured(get_settings()):
+        watchers.append(threading.Thread(target=contextvars.copy_context().run,
+                                         args=(watch_mailbox, take_mail_here, stop),
+                                         name="mailbox-watcher", daemon=True))
     serving.start()
-    watching.start()
+    for watcher in watchers:
+        watcher.start()
     try:
         while not stop.wait(1):
             if not serving.is_alive():
@@ -269,11 +310,12 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
         # then lingers. Killed, it releases everything, and the next run takes its lock
         # over at once (its process is gone) and marks it crashed.
         _kill_children(keep={server.process.pid} if server.process else set())
-        watching.join(timeout=2 * STOP_CHECK_SECONDS)
-        if not watching.is_alive() and runner.started:
+        for watcher in watchers:
+            watcher.join(timeout=2 * STOP_CHECK_SECONDS)
+        if not any(w.is_alive() for w in watchers) and runner.started:
             runner.execute_in_background(runner.astop)
             serving.join(timeout=RUNNER_STOP_SECONDS)
-    return watching.is_alive()
+    return any(w.is_alive() for w in watchers)
 
 
 def _kill_children(keep: set[int]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from prefect import flow
 from prefect.client.orchestration import get_client
@@ -19,6 +20,7 @@ from config import Settings, get_settings
 from flows.logs import NOTICE
 from flows.tasks import (
     deliver_mail,
+    fetch_mailbox,
     find_new_files,
     load_submissions,
     publish_artifacts,
@@ -28,6 +30,7 @@ from flows.tasks import (
     reprocess_archive,
     write_alerts,
 )
+from intake.fetch import IntakeReport, intake_configured
 from pipeline.departments import resolve_department
 from pipeline.ingest import IngestReport
 from pipeline.summary import RunSummary
@@ -92,14 +95,14 @@ def _finish(warehouse: Warehouse, settings: Settings, run_id: int, trigger: str,
     return summary
 
 
-def _nudge_delivery(summary: RunSummary) -> None:
+def _nudge_delivery(summary: RunSummary | MailboxResult) -> None:
     """Served runs hand new mail to the `mail` deployment at once instead of waiting for
     its next scheduled pass; the CLI delivers after the run itself."""
     if deployment.id is not None:
         deliver_soon(summary)
 
 
-def deliver_soon(summary: RunSummary) -> None:
+def deliver_soon(summary: RunSummary | MailboxResult) -> None:
     """Start the `mail` deployment now if the run wrote mail."""
     if not summary.mails:
         return
@@ -120,11 +123,52 @@ def _load_inbox_files(warehouse: Warehouse, settings: Settings, files: list[Inbo
     return summary
 
 
-@flow(name="nightly", description="夜间汇总：读取收件箱中新的或更正的文件，校验、入库并更新汇总表")
+@dataclass(slots=True)
+class MailboxResult:
+    """A mailbox pass and the run on the files it saved, if it saved any."""
+
+    intake: IntakeReport
+    run: RunSummary | None = None
+
+    @property
+    def mails(self) -> dict[str, int]:
+        replies = {"mail_reply": self.intake.replies} if self.intake.replies else {}
+        return {**(self.run.mails if self.run else {}), **replies}
+
+    @property
+    def nothing_processed(self) -> bool:
+        return self.run is not None and self.run.nothing_processed
+
+    def lines_zh(self) -> list[str]:
+        return self.run.lines_zh() if self.run else self.intake.lines_zh()
+
+
+@flow(name="nightly",
+      description="夜间汇总：收取邮箱，读取收件箱中新的或更正的文件，校验、入库并更新汇总表")
 def nightly(trigger: str = "schedule") -> RunSummary:
     settings = get_settings()
-    return _load_inbox_files(open_warehouse(settings), settings,
-                             select_files(settings.inbox_dir), trigger)
+    warehouse = open_warehouse(settings)
+    intake = fetch_mailbox(warehouse, settings) if intake_configured(settings) else None
+    summary = _load_inbox_files(warehouse, settings, select_files(settings.inbox_dir), trigger)
+    if intake is not None:
+        summary.intake = intake.lines_zh()
+    return summary
+
+
+@flow(name="mailbox", description="收取邮箱：把各单位邮件附带的填报表存入收件箱并立即处理，"
+      "无法处理的邮件列入日报并回复发件单位")
+def mailbox() -> MailboxResult:
+    settings = get_settings()
+    warehouse = open_warehouse(settings)
+    result = MailboxResult(fetch_mailbox(warehouse, settings))
+    if result.intake.saved:
+        result.run = _load_inbox_files(warehouse, settings,
+                                       select_files(settings.inbox_dir, result.intake.saved),
+                                       "mail")
+        result.run.intake = result.intake.lines_zh()
+    elif result.intake.replies:
+        _nudge_delivery(result)
+    return result
 
 
 @flow(name="inbox", description="收到新文件：只处理刚放入收件箱的文件")

@@ -20,6 +20,7 @@ from prefect.utilities.annotations import quote
 from alerts.delivery import DeliveryReport, deliver_queued
 from alerts.stage import AlertReport, run_alerts
 from config import Settings
+from intake.fetch import IntakeReport, fetch_mail
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
 from pipeline.outputs import Products, refresh_outputs
 from pipeline.summary import RunSummary, issue_tables, summarise
@@ -87,6 +88,12 @@ def render_report(warehouse: Warehouse, settings: Settings,
 @task(name="write_alerts", **TASK)
 def write_alerts(warehouse: Warehouse, settings: Settings) -> AlertReport:
     return run_alerts(warehouse, settings)
+
+
+@opaque
+@task(name="fetch_mailbox", **TASK)
+def fetch_mailbox(warehouse: Warehouse, settings: Settings) -> IntakeReport:
+    return fetch_mail(warehouse, settings)
 
 
 @opaque

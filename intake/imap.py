@@ -26,7 +26,7 @@ from config import Settings
 from config.secrets import redact
 
 DONE_KEYWORD = "$HuizongDone"
-IDLE_SLICE_SECONDS = 0.5
+IDLE_SLICE_SECONDS = 0.25
 _FAILURES = (IMAPClientError, imaplib.IMAP4.error, OSError, EOFError)
 
 

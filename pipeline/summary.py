@@ -37,6 +37,7 @@ class RunSummary:
     problems: list[tuple[str, str]] = field(default_factory=list)
     files_failed: int = 0  # new files skipped this run because of an internal error
     crashed: list[str] = field(default_factory=list)  # earlier runs found dead, taken over
+    intake: list[str] = field(default_factory=list)  # what the mailbox pass before it did
 
     @property
     def nothing_processed(self) -> bool:
@@ -52,7 +53,7 @@ class RunSummary:
         return [r.department for r in self.ledger if r.status != "submitted"]
 
     def lines_zh(self) -> list[str]:
-        lines = [f"发现：{text}。" for text in self.crashed]
+        lines = [*self.intake, *(f"发现：{text}。" for text in self.crashed)]
         lines += [f"本次运行（{TRIGGER_ZH.get(self.trigger, self.trigger)}）：检查文件 "
                  f"{self.files_seen} 个，新文件 {self.files_new} 个，"
                  f"入库版本 {len(self.loaded)} 个，采用数值 {self.values_accepted} 个。"]

@@ -5,7 +5,7 @@ from flows.deployments import local_deployments
 
 def test_nightly_at_two_in_beijing_and_one_run_at_a_time():
     deployments = {d.name: d for d in local_deployments()}
-    assert set(deployments) == {"nightly", "inbox", "rerun", "mail"}
+    assert set(deployments) == {"nightly", "inbox", "rerun", "mail", "mailbox"}
     [schedule] = deployments["nightly"].schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
     assert deployments["nightly"].parameters == {"trigger": "schedule"}

@@ -1,0 +1,166 @@
+"""The loop the pipeline is built for, through the office mailbox: alert mailed, the
+department replies with the corrected workbook, the answer comes back in its thread.
+Real Dovecot, real SMTP (aiosmtpd), the real flows."""
+
+import email
+import io
+import os
+import signal
+import subprocess
+import sys
+from email import policy
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from config import PROJECT_ROOT, get_settings
+from flows.runs import mail, mailbox, nightly, open_warehouse
+from intake.fetch import fetch_mail
+from tests.intake.conftest import DONE, department_mail
+from warehouse.models import Alert, MailMessage, Submission
+
+DISABLED = "canlian@qingyuan.example.gov.cn"
+
+
+def _received(smtp_mailbox, address):
+    return [email.message_from_bytes(content, policy=policy.default)
+            for _, to, content in smtp_mailbox.received if to == [address]]
+
+
+def _corrected_reply(issues_mail):
+    """What a clerk does: open the annotated workbook, fix the two cells, press reply."""
+    attachment = next(issues_mail.iter_attachments())
+    workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
+    workbook["填报表"]["F11"] = 88.5
+    workbook["填报表"]["I8"] = 96.5
+    fixed = io.BytesIO()
+    workbook.save(fixed)
+    return department_mail(f"周强 <{DISABLED}>", f"回复：{issues_mail['Subject']}",
+                           [(attachment.get_filename(), fixed.getvalue())],
+                           answers=issues_mail, text="已按要求修改，请查收。")
+
+
+@pytest.fixture
+def alerted(example_inbox, smtp, office_mailbox):
+    """The night's run has mailed 残联 its problems."""
+    smtp_mailbox, _ = smtp
+    get_settings.cache_clear()
+    nightly("schedule")
+    mail()
+    [issues] = _received(smtp_mailbox, DISABLED)
+    assert "需修改" in issues["Subject"]
+    return smtp_mailbox, office_mailbox, issues
+
+
+def test_a_corrected_reply_is_confirmed_in_the_same_thread(alerted):
+    smtp_mailbox, dovecot, issues = alerted
+    reply = _corrected_reply(issues)
+    dovecot.deliver(reply)
+    dovecot.deliver(reply)  # delivered twice (two forwarding rules): handled once
+
+    result = mailbox()
+    mail()
+    assert result.intake.messages == 2 and len(result.intake.saved) == 1
+    assert result.run is not None and result.run.loaded
+    answers = _received(smtp_mailbox, DISABLED)[1:]
+    assert len(answers) == 1
+    [answer] = answers
+    assert "数据已通过校验" in answer["Subject"] and answer["Subject"].startswith("Re: ")
+    assert answer["In-Reply-To"].strip() == reply["Message-ID"].strip()
+    assert answer["References"].split() == [issues["Message-ID"].strip(),
+                                            reply["Message-ID"].strip()]
+    text = answer.get_body(("plain",)).get_content()
+    assert "已通过校验" in text and "（共 2 项）" in text
+    assert dovecot.messages() == [] and len(dovecot.messages(DONE)) == 2
+
+    warehouse = open_warehouse(get_settings())
+    with warehouse.begin() as session:
+        outcomes = sorted(session.scalars(select(MailMessage.outcome)))
+        answered = session.scalars(select(MailMessage.answered_by_alert_id).where(
+            MailMessage.outcome == "saved")).one()
+        assert session.get(Alert, answered).message_id == answer["Message-ID"].strip()
+    assert outcomes == ["duplicate", "saved"]
+    assert mailbox().intake.messages == 0  # nothing left, nothing answered twice
+    mail()
+    assert len(_received(smtp_mailbox, DISABLED)) == 2
+
+
+def test_a_reply_without_the_workbook_gets_a_short_answer_in_its_thread(alerted):
+    smtp_mailbox, dovecot, issues = alerted
+    forgot = department_mail(f"周强 <{DISABLED}>", "回复：数据", [("说明.pdf", b"%PDF-1.4")],
+                             answers=issues)
+    dovecot.deliver(forgot)
+    result = mailbox()
+    mail()
+    assert result.run is None and result.intake.replies == 1
+    [answer] = _received(smtp_mailbox, DISABLED)[1:]
+    assert answer["In-Reply-To"].strip() == forgot["Message-ID"].strip()
+    text = answer.get_body(("plain",)).get_content()
+    assert "没有可以处理的填报表" in text and "说明.pdf | 不是表格文件" in text
+
+
+def test_an_unknown_sender_replying_in_a_thread_is_listed_for_the_office(alerted):
+    _, dovecot, issues = alerted
+    dovecot.deliver(department_mail("zhouqiang@163.example.com", "回复：数据",
+                                    [("残联.xlsx", b"PK\x03\x04")], answers=issues))
+    result = mailbox()
+    assert result.run is None and result.intake.unused == 1 and result.intake.replies == 0
+    warehouse = open_warehouse(get_settings())
+    with warehouse.begin() as session:
+        note = session.scalars(select(MailMessage.note_zh)).one()
+    assert "zhouqiang@163.example.com 不在单位名录中" in note
+    assert "回复的是发给市残疾人联合会的通知" in note
+    assert not list(get_settings().inbox_dir.rglob("残联.xlsx"))
+
+
+_KILL_AT = {
+    "after-commit": "intake.fetch:_final_path",  # recorded, files not yet renamed into place
+    "before-filing": "intake.imap:Mailbox.file_away",  # saved, message still in INBOX
+}
+# A pass in its own process, SIGKILLed (no cleanup of any kind) at the named step.
+_DRIVER = """
+import functools, importlib, os, signal, sys
+from config import get_settings
+from flows.runs import open_warehouse
+from intake.fetch import fetch_mail
+module, _, path = sys.argv[1].partition(":")
+*owners, name = path.split(".")
+owner = functools.reduce(getattr, owners, importlib.import_module(module))
+setattr(owner, name, lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+fetch_mail(open_warehouse(get_settings()), get_settings())
+"""
+
+
+@pytest.mark.parametrize("point", sorted(_KILL_AT))
+def test_killed_between_saving_and_filing_nothing_is_processed_twice(office_mailbox, point):
+    settings = get_settings()
+    workbook = (PROJECT_ROOT / "inbox" / "残联填报表.xlsx").read_bytes()
+    office_mailbox.deliver(department_mail(DISABLED, "残联数据", [("残联填报表.xlsx", workbook)]))
+    killed = subprocess.run([sys.executable, "-c", _DRIVER, _KILL_AT[point]], cwd=PROJECT_ROOT,
+                            env={**os.environ}, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert len(office_mailbox.messages()) == 1  # not filed yet
+
+    warehouse = open_warehouse(settings)
+    report = fetch_mail(warehouse, settings)
+    assert report.messages == 0  # recognised by UID: not handled again
+    assert office_mailbox.messages() == [] and len(office_mailbox.messages(DONE)) == 1
+    saved = [p for p in settings.inbox_dir.rglob("*") if p.is_file()]
+    assert [p.name for p in saved] == ["残联填报表.xlsx"] and saved[0].read_bytes() == workbook
+    with warehouse.begin() as session:
+        assert session.scalar(select(func.count()).select_from(MailMessage)) == 1
+    summary = nightly("schedule")
+    assert summary.files_new == 1
+    with warehouse.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_a_wrong_password_is_one_chinese_line_without_the_password(office_mailbox,
+                                                                   monkeypatch):
+    monkeypatch.setenv("HUIZONG_IMAP_PASSWORD", "错误的密码-123")
+    get_settings.cache_clear()
+    settings = get_settings()
+    report = fetch_mail(open_warehouse(settings), settings)
+    assert "用户名或密码不正确" in report.problem_zh
+    assert "错误的密码" not in report.problem_zh
