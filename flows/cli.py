@@ -506,6 +506,28 @@ def _operations_zh(warehouse: Warehouse) -> list[str]:
     lines += [f"  发送失败：{alert.recipient}《{alert.subject}》（{alert.attempts} 次，"
               f"{local_text(alert.created_at, '%m-%d %H:%M')} 生成）：{alert.last_error}"
               for alert in failed]
+    return lines + _mailbox_zh(warehouse)
+
+
+def _mailbox_zh(warehouse: Warehouse) -> list[str]:
+    """The office mailbox: what was taken, and this week's messages nothing came from."""
+    import datetime as dt
+
+    from config.clock import local_text
+    from warehouse.mail_log import mail_totals, unused_since
+    from warehouse.models import utcnow
+
+    settings = get_settings()
+    if not settings.imap_host:
+        return ["邮箱收件：未配置（HUIZONG_IMAP_HOST），只处理放入收件箱的文件。"]
+    with warehouse.begin() as session:
+        count, newest = mail_totals(session)
+        unused = unused_since(session, utcnow() - dt.timedelta(days=7))
+    lines = [f"邮箱收件：{settings.imap_user}@{settings.imap_host} 的“{settings.imap_folder}”，"
+             f"已收取 {count} 封，最近一封 {local_text(newest)} 收到；"
+             f"近 7 天没有可采用表格的邮件 {len(unused)} 封" + ("：" if unused else "。")]
+    lines += [f"  {local_text(m.arrived_at, '%m-%d %H:%M')} {m.sender or '（无发件人）'}"
+              f"《{m.subject or '无主题'}》：{m.note_zh}" for m in unused[-10:]]
     return lines
 
 

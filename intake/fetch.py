@@ -28,6 +28,7 @@ from config.clock import local_now, local_text, to_local
 from intake.attachments import Attachment, safe_name, unpack
 from intake.imap import Fetched, Mailbox, MailboxUnavailable, open_mailbox
 from intake.message import IncomingMail, parse_mail
+from pipeline.validation import is_warehouse_down
 from schemas.departments import Department, Registry
 from schemas.round import get_round
 from warehouse.mail_log import attachments_of, by_key, handled, mark_filed, thread_owner
@@ -114,7 +115,12 @@ def _take_new(mailbox: Mailbox, warehouse: Warehouse, settings: Settings,
         fetched = mailbox.fetch(uid)
         if fetched is None:
             continue  # deleted meanwhile
-        mail_id = _take(fetched, mailbox.uidvalidity, warehouse, settings, report)
+        try:
+            mail_id = _take(fetched, mailbox.uidvalidity, warehouse, settings, report)
+        except Exception as error:
+            if is_warehouse_down(error):
+                raise
+            mail_id = _record_failure(fetched, mailbox.uidvalidity, warehouse, settings, report)
         filed_uids.append(uid)
         filed_ids.append(mail_id)
     mailbox.file_away(filed_uids)
@@ -205,6 +211,26 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
         path.replace(final)
         report.saved.append(str(final.relative_to(settings.inbox_dir)))
     return mail_id
+
+
+def _record_failure(fetched: Fetched, uidvalidity: int, warehouse: Warehouse,
+                    settings: Settings, report: IntakeReport) -> int:
+    """A defect of ours costs this message only: it is kept, listed for the office and
+    filed, and the pass goes on."""
+    log.exception("处理邮件 UID %d 时程序内部出错", fetched.uid)
+    archived = _archive(settings, fetched)
+    with warehouse.begin() as session:
+        row = MailMessage(
+            folder=settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+            message_key=f"sha256:{hashlib.sha256(fetched.raw).hexdigest()}", sender="",
+            arrived_at=fetched.arrived_at, outcome="failed", archived_path=str(archived),
+            note_zh=f"处理这封邮件时程序内部出错（不是发件单位的问题），未处理；原件保存在 "
+                    f"{archived}，请手工把附件放入收件箱，并把日志发给技术支持。")
+        session.add(row)
+        session.flush()
+        report.messages += 1
+        report.unused += 1
+        return row.id
 
 
 def _unknown_sender_zh(session: Session, mail: IncomingMail, registry: Registry,

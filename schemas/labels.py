@@ -20,7 +20,8 @@ MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder":
 # What became of a message taken from the office mailbox.
 MAIL_OUTCOME_ZH = {"saved": "表格已保存到收件箱", "unknown_sender": "发件人不在单位名录中",
                    "no_spreadsheet": "没有附件", "refused": "附件均无法处理",
-                   "duplicate": "重复投递", "unreadable": "邮件无法读取"}
+                   "duplicate": "重复投递", "unreadable": "邮件无法读取",
+                   "failed": "程序内部出错，未处理"}
 
 # Where in the run a file's processing broke (an internal error, not the sender's fault).
 PROBLEM_STAGE_ZH = {"inbox": "收件", "read": "读取", "validate": "校验", "load": "入库"}

@@ -50,7 +50,8 @@ ISSUE_COLUMNS = ("department", "file", "sheet", "cell", "indicator_code", "year"
                  "rule", "severity", "message_zh", "state", "first_seen", "last_seen",
                  "severity_zh", "state_zh")
 LEDGER_COLUMNS = ("department", "expected", "received", "accepted", "open_errors",
-                  "open_warnings", "last_submission", "status", "status_zh")
+                  "open_warnings", "last_submission", "mail_sender", "mail_sent_at", "status",
+                  "status_zh")
 
 
 def escape(value: object) -> object:
@@ -95,7 +96,8 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
         for row in issue_rows(issues, names)))
     _write_csv(paths[2], LEDGER_COLUMNS, (
         [r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
-         iso_local(r.last_submission), r.status, LEDGER_ZH[r.status]] for r in ledger))
+         iso_local(r.last_submission), r.mail_sender, iso_local(r.mail_sent_at), r.status,
+         LEDGER_ZH[r.status]] for r in ledger))
     _write_workbook(paths[3], table, ledger, issues, names, catalogue, years)
     return paths
 
@@ -113,10 +115,11 @@ def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
     print_ready(summary, f"{city}青年发展指标汇总表（{span}）", landscape=True, repeat_rows="1:1")
     ledger_sheet = workbook.create_sheet("报送情况")
     _rows(ledger_sheet, ["责任单位", "应报项数", "已报项数", "已采用项数", "待改错误", "待核提醒",
-                         "最近报送时间", "状态"],
+                         "最近报送时间", "报送方式", "状态"],
           [[r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
-            local_text(r.last_submission), LEDGER_ZH[r.status]] for r in ledger],
-          widths=(22, 10, 10, 11, 10, 10, 18, 10))
+            local_text(r.last_submission), r.received_via_zh, LEDGER_ZH[r.status]]
+           for r in ledger],
+          widths=(22, 9, 9, 10, 9, 9, 17, 30, 9))
     print_ready(ledger_sheet, f"{city}青年发展数据报送情况", landscape=False,
                 repeat_rows="1:1")
     issue_sheet = workbook.create_sheet("问题清单")

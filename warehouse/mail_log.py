@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warehouse.models import Alert, File, MailAttachment, MailMessage, utcnow
 
 # Outcomes the office must hear about: nothing from these reached the inbox.
-UNUSED_OUTCOMES = ("unknown_sender", "no_spreadsheet", "refused", "unreadable")
+UNUSED_OUTCOMES = ("unknown_sender", "no_spreadsheet", "refused", "unreadable", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,13 @@ def unused_since(session: Session, since: dt.datetime | None) -> list[MailMessag
     if since is not None:
         query = query.where(MailMessage.processed_at > since)
     return list(session.scalars(query.order_by(MailMessage.id)))
+
+
+def mail_totals(session: Session) -> tuple[int, dt.datetime | None]:
+    """How many messages were taken from the mailbox, and when the newest arrived."""
+    count, newest = session.execute(
+        select(func.count(), func.max(MailMessage.arrived_at))).one()
+    return count, newest
 
 
 def mail_source(session: Session, sha256s: list[str]) -> dict[str, MailMessage]:

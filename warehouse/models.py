@@ -247,7 +247,8 @@ class MailMessage(Base):
     sent_at: Mapped[dt.datetime | None]  # its Date header
     arrived_at: Mapped[dt.datetime]  # the server's INTERNALDATE
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
-    # saved / unknown_sender / no_spreadsheet / refused / duplicate / unreadable
+    # saved / unknown_sender / no_spreadsheet / refused / duplicate / unreadable /
+    # failed (a defect of ours; kept for the office)
     outcome: Mapped[str] = mapped_column(String(30))
     note_zh: Mapped[str] = mapped_column(Text, default="")  # for the office
     archived_path: Mapped[str] = mapped_column(String(500), default="")

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from config.clock import local_text
 from schemas.catalogue import Catalogue
 from schemas.departments import Registry
+from warehouse.mail_log import mail_source
 from warehouse.models import AcceptedValue, File, Issue, Observation, Submission
 
 STATUSES = ("ok", "warning", "pending", "rejected", "missing", "not_applicable")
@@ -41,6 +43,15 @@ class LedgerRow:
     open_warnings: int
     last_submission: dt.datetime | None
     status: str  # submitted / not_submitted / needs_fix
+    # The message the latest version came in, if it came by mail: sender and Date.
+    mail_sender: str = ""
+    mail_sent_at: dt.datetime | None = None
+
+    @property
+    def received_via_zh(self) -> str:
+        if not self.mail_sender:
+            return "收件箱" if self.last_submission else ""
+        return f"邮件（{self.mail_sender}，{local_text(self.mail_sent_at, '%m-%d %H:%M')} 发出）"
 
 
 def consolidated_table(session: Session, catalogue: Catalogue, registry: Registry,
@@ -96,6 +107,12 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
     last = dict(session.execute(
         select(Submission.department_code, func.max(Submission.received_at))
         .group_by(Submission.department_code)).all())
+    newest = session.execute(
+        select(Submission.department_code, File.sha256).join(File, File.id == Submission.file_id)
+        .where(Submission.id.in_(select(func.max(Submission.id))
+                                 .group_by(Submission.department_code)))).all()
+    sources = mail_source(session, [sha for _, sha in newest])
+    came_by_mail = {code: sources[sha] for code, sha in newest if sha in sources}
     counts = session.execute(
         select(Issue.department_code, Issue.severity, func.count())
         .where(Issue.state == "open").group_by(Issue.department_code, Issue.severity))
@@ -113,9 +130,12 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
             status = "needs_fix"
         else:
             status = "submitted"
+        mail = came_by_mail.get(department.code)
         rows.append(LedgerRow(department.name, department.code, len(cells), received, accepted,
                               errors, open_issues.get((department.code, "warning"), 0),
-                              last.get(department.code), status))
+                              last.get(department.code), status,
+                              f"{mail.sender_name} <{mail.sender}>".strip() if mail else "",
+                              (mail.sent_at or mail.arrived_at) if mail else None))
     return rows
 
 

@@ -2,6 +2,8 @@
 department replies with the corrected workbook, the answer comes back in its thread.
 Real Dovecot, real SMTP (aiosmtpd), the real flows."""
 
+import csv
+import datetime as dt
 import email
 import io
 import os
@@ -14,7 +16,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from alerts.stage import run_alerts
 from config import PROJECT_ROOT, get_settings
+from config.clock import local_now
 from flows.runs import mail, mailbox, nightly, open_warehouse
 from intake.fetch import fetch_mail
 from tests.intake.conftest import DONE, department_mail
@@ -81,6 +85,11 @@ def test_a_corrected_reply_is_confirmed_in_the_same_thread(alerted):
             MailMessage.outcome == "saved")).one()
         assert session.get(Alert, answered).message_id == answer["Message-ID"].strip()
     assert outcomes == ["duplicate", "saved"]
+    with (get_settings().outputs_dir / "ledger.csv").open(encoding="utf-8-sig") as handle:
+        ledger = {row["department"]: row for row in csv.DictReader(handle)}
+    assert ledger["市残疾人联合会"]["mail_sender"] == f"周强 <{DISABLED}>"
+    assert ledger["市残疾人联合会"]["mail_sent_at"].endswith("+08:00")
+    assert ledger["市教育局"]["mail_sender"] == ""
     assert mailbox().intake.messages == 0  # nothing left, nothing answered twice
     mail()
     assert len(_received(smtp_mailbox, DISABLED)) == 2
@@ -101,7 +110,7 @@ def test_a_reply_without_the_workbook_gets_a_short_answer_in_its_thread(alerted)
 
 
 def test_an_unknown_sender_replying_in_a_thread_is_listed_for_the_office(alerted):
-    _, dovecot, issues = alerted
+    smtp_mailbox, dovecot, issues = alerted
     dovecot.deliver(department_mail("zhouqiang@163.example.com", "回复：数据",
                                     [("残联.xlsx", b"PK\x03\x04")], answers=issues))
     result = mailbox()
@@ -112,6 +121,12 @@ def test_an_unknown_sender_replying_in_a_thread_is_listed_for_the_office(alerted
     assert "zhouqiang@163.example.com 不在单位名录中" in note
     assert "回复的是发给市残疾人联合会的通知" in note
     assert not list(get_settings().inbox_dir.rglob("残联.xlsx"))
+    # The office hears of it in its next daily summary.
+    run_alerts(warehouse, get_settings(), today=local_now().date() + dt.timedelta(days=1))
+    mail()
+    summary = _received(smtp_mailbox, "lianxiban@qingyuan.example.gov.cn")[-1]
+    text = summary.get_body(("plain",)).get_content()
+    assert "邮箱中以下邮件没有可采用的填报表" in text and "zhouqiang@163.example.com" in text
 
 
 _KILL_AT = {
