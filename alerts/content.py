@@ -169,6 +169,16 @@ def nothing_usable_mail(ctx: Context, department: str, contact: str, their_subje
                   ["附件", "未处理的原因"], [[name, reason] for name, reason in refused])
 
 
+def elsewhere_mail(ctx: Context, department: str, contact: str, files: list[str],
+                   owners: list[str]) -> Mail:
+    """The answer to a message whose workbooks say they are another department's."""
+    names, whose = "、".join(f"《{f}》" for f in files), "、".join(owners)
+    body = (f"{contact}同志：您好！已收到贵单位发来的{names}。表内“填报单位”是{whose}，"
+            f"已作为{whose}的数据处理，校验结果将发给{whose}。如果发错了文件，请把贵单位的"
+            "填报表作为附件回复本邮件。")
+    return _plain(ctx, f"{ctx.prefix}{department} 邮件已收到（表格属于{whose}）", body, [], [])
+
+
 def reminder_mail(ctx: Context, department: str, contact: str, submitted: bool,
                   missing: dict[int, list[str]]) -> Mail:
     overdue = ctx.today > ctx.deadline

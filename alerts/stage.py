@@ -21,6 +21,7 @@ from alerts.content import (
     IssueLine,
     Mail,
     confirmation_mail,
+    elsewhere_mail,
     issues_mail,
     reminder_mail,
     split_message,
@@ -45,7 +46,7 @@ from warehouse.alert_state import (
     record_alert,
     resolved_since,
 )
-from warehouse.mail_log import unanswered, unused_since
+from warehouse.mail_log import Answerable, unanswered, unused_since
 from warehouse.models import Issue, MailMessage, as_utc
 from warehouse.problems import describe_problem, open_problems
 from warehouse.run_lock import crash_text
@@ -106,12 +107,16 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
             issues = [i for i, _ in all_issues if i.department_code == department.code
                       and i.state == "open" and i.severity in ("error", "warning")]
             # A department that wrote to the mailbox gets its answer whatever the no-spam
-            # rules say: it is waiting for it.
-            waiting = [m.mail for m in unanswered(session, department.code) if m.processed]
+            # rules say: it is waiting for it. A workbook whose 填报单位 is another
+            # department's was processed as theirs: the sender hears where it went.
+            waiting = [m for m in unanswered(session, department.code) if m.processed]
+            own = [m.mail for m in waiting if not m.owners or department.code in m.owners]
             draft = _issue_or_confirmation(session, ctx, department, issues, names,
-                                           parameters.round.resend_after_days, bool(waiting))
+                                           parameters.round.resend_after_days, bool(own))
             if draft:
-                draft.answers = waiting
+                draft.answers = own
+            drafts += [_elsewhere(ctx, registry, department, m) for m in waiting
+                       if m.owners and department.code not in m.owners]
             if draft:
                 drafts.append(draft)
             # What the department owes and no issue mail already asks for.
@@ -178,6 +183,14 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
     mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved,
                        annotated=attachment is not None)
     return _Draft("issues", department, mail, digest, attachment)
+
+
+def _elsewhere(ctx: Context, registry: Registry, department: Department,
+               waiting: Answerable) -> _Draft:
+    files = [a.name for a in waiting.attachments if a.saved_path]
+    owners = [registry.get(code).name for code in sorted(waiting.owners)]
+    return _Draft("mail_reply", department, elsewhere_mail(
+        ctx, department.name, department.contact, files, owners), answers=[waiting.mail])
 
 
 def _annotated_copy(latest: LatestVersion | None, issues: list[Issue],

@@ -28,8 +28,9 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config import PROJECT_ROOT, get_settings
 from flows.cli_errors import UserFixable
-from flows.runs import deliver_soon, mail, mailbox, nightly, on_arrival, rerun
+from flows.runs import MailboxResult, mail, mailbox, nightly, on_arrival, rerun
 from intake.fetch import intake_configured
+from pipeline.summary import RunSummary
 from pipeline.watch import InboxWatcher
 
 SERVER_STOP_SECONDS = 3
@@ -277,11 +278,19 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
     for item in local_deployments():
         runner.add_deployment(item)
 
+    def deliver_here(result: RunSummary | MailboxResult) -> None:
+        """A department waits for this mail: deliver it now, in a thread of this process
+        (no runner subprocess to start), while the watchers go on. The mail flow's own
+        lock keeps it apart from the scheduled pass."""
+        if result.mails:
+            threading.Thread(target=contextvars.copy_context().run, args=(mail,),
+                             name="deliver-now", daemon=True).start()
+
     def run_here(files: list[str]) -> None:
-        deliver_soon(on_arrival(files))
+        deliver_here(on_arrival(files))
 
     def take_mail_here() -> None:
-        deliver_soon(mailbox())
+        deliver_here(mailbox())
 
     # Threads start with an empty context: hand them ours, which holds the API URL.
     serving = threading.Thread(target=contextvars.copy_context().run,

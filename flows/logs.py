@@ -21,7 +21,7 @@ from config.settings import get_settings
 # Lines for the person at the terminal in every mode (a run waiting for another, say).
 NOTICE = logging.getLogger("huizong.notice")
 LOG_FILE = "huizong.log"
-OUR_PACKAGES = ("alerts", "config", "flows", "forms", "huizong", "pipeline", "report",
+OUR_PACKAGES = ("alerts", "config", "flows", "forms", "huizong", "intake", "pipeline", "report",
                 "schemas", "transforms", "warehouse")
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 5

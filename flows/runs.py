@@ -96,15 +96,10 @@ def _finish(warehouse: Warehouse, settings: Settings, run_id: int, trigger: str,
 
 
 def _nudge_delivery(summary: RunSummary | MailboxResult) -> None:
-    """Served runs hand new mail to the `mail` deployment at once instead of waiting for
-    its next scheduled pass; the CLI delivers after the run itself."""
-    if deployment.id is not None:
-        deliver_soon(summary)
-
-
-def deliver_soon(summary: RunSummary | MailboxResult) -> None:
-    """Start the `mail` deployment now if the run wrote mail."""
-    if not summary.mails:
+    """A deployment's run that wrote mail starts the `mail` deployment at once instead of
+    leaving it to the next scheduled pass. The CLI delivers after the run itself, and
+    `serve` after the runs it makes in its own process."""
+    if deployment.id is None or not summary.mails:
         return
     try:
         run_deployment(MAIL_DEPLOYMENT, timeout=0)

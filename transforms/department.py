@@ -60,8 +60,8 @@ def identify(
         if from_folder and from_folder != department:
             issues.append(FileIssue(
                 "warning", "department_folder_mismatch",
-                f"文件放在“{folder}”文件夹中，但表内填报单位是“{department.name}”，"
-                f"已按填报单位处理。"))
+                f"文件放在“{folder}”文件夹中（从邮箱收到的文件按发件单位存放），但表内填报单位"
+                f"是“{department.name}”，已按填报单位处理；如发错了文件，请重新报送。"))
         return department, issues
     if from_folder:
         return from_folder, issues

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from warehouse.models import Alert, File, MailAttachment, MailMessage, utcnow
+from warehouse.models import Alert, File, MailAttachment, MailMessage, Submission, utcnow
 
 # Outcomes the office must hear about: nothing from these reached the inbox.
 UNUSED_OUTCOMES = ("unknown_sender", "no_spreadsheet", "refused", "unreadable", "failed")
@@ -22,6 +22,7 @@ class Answerable:
     mail: MailMessage
     attachments: list[MailAttachment]
     loaded: list[str]  # sha256 of its files that the warehouse has read
+    owners: set[str]  # the departments its files were loaded as (by their 填报单位)
 
     @property
     def processed(self) -> bool:
@@ -72,7 +73,10 @@ def unanswered(session: Session, department: str) -> list[Answerable]:
         attachments = attachments_of(session, mail.id)
         hashes = [a.sha256 for a in attachments if a.saved_path]
         loaded = list(session.scalars(select(File.sha256).where(File.sha256.in_(hashes))))
-        found.append(Answerable(mail, attachments, loaded))
+        owners = set(session.scalars(
+            select(Submission.department_code).join(File, File.id == Submission.file_id)
+            .where(File.sha256.in_(hashes), Submission.department_code.is_not(None))))
+        found.append(Answerable(mail, attachments, loaded, owners))
     return found
 
 

@@ -1,160 +1,27 @@
 """A real IMAP server (Dovecot from the distribution) on loopback, with a throw-away
 configuration and user under var/, started once per session and emptied per test."""
 
-import getpass
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from pathlib import Path
 
 import pytest
-from imapclient import IMAPClient
 
+from benchmarks.imap_server import DONE, department_mail, dovecot_binary, throwaway_dovecot
 from config import PROJECT_ROOT
-from tests.alerts.conftest import free_port, smtp  # noqa: F401
+from tests.alerts.conftest import smtp  # noqa: F401
 from tests.flows.conftest import example_inbox, prefect_server, project  # noqa: F401
 
-USER = "lianxiban"
-# A government mailbox's password is often not ASCII: IMAP's LOGIN cannot carry it.
-PASSWORD = "青源联席办-2026 密码"
-DONE = "已处理"
-CONFIG = """\
-base_dir = {root}/run
-state_dir = {root}/state
-instance_name = huizong-test-{port}
-protocols = imap
-listen = 127.0.0.1
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = {internal}
-default_login_user = {login}
-first_valid_uid = 1
-mail_location = maildir:{root}/mail/%u
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={mail_user} gid={mail_user} home={root}/mail/%u
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-service stats {{
-  unix_listener stats-reader {{
-    mode = 0666
-  }}
-  unix_listener stats-writer {{
-    mode = 0666
-  }}
-}}
-"""
-
-
-def _dovecot_binary() -> str | None:
-    return shutil.which("dovecot") or next(
-        (str(p) for p in (Path("/usr/sbin/dovecot"),) if p.exists()), None)
-
-
-class Dovecot:
-    def __init__(self, root: Path, port: int, process: subprocess.Popen) -> None:
-        self.root, self.port, self.process = root, port, process
-        self.host, self.user, self.password = "127.0.0.1", USER, PASSWORD
-
-    def client(self) -> IMAPClient:
-        client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
-        client.plain_login(self.user, self.password)
-        return client
-
-    def deliver(self, message: EmailMessage | bytes, folder: str = "INBOX") -> None:
-        """What the office's mail server does when a message arrives."""
-        raw = message if isinstance(message, bytes) else message.as_bytes()
-        with self.client() as client:
-            client.append(folder, raw)
-
-    def messages(self, folder: str = "INBOX") -> list[bytes]:
-        with self.client() as client:
-            if not client.folder_exists(folder):
-                return []
-            client.select_folder(folder, readonly=True)
-            uids = client.search("ALL")
-            return [data[b"BODY[]"] for _, data in
-                    sorted(client.fetch(uids, ["BODY.PEEK[]"]).items())] if uids else []
-
-    def empty(self) -> None:
-        with self.client() as client:
-            for folder in ("INBOX", DONE):
-                if client.folder_exists(folder):
-                    client.select_folder(folder)
-                    uids = client.search("ALL")
-                    if uids:
-                        client.delete_messages(uids)
-                        client.expunge()
+__all__ = ["DONE", "department_mail"]
 
 
 @pytest.fixture(scope="session")
 def dovecot():
-    binary = _dovecot_binary()
+    binary = dovecot_binary()
     if binary is None:
         if os.environ.get("CI"):
             pytest.fail("CI must provide Dovecot (.ci/run installs dovecot-imapd)")
         pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
-    var = PROJECT_ROOT / "var"
-    var.mkdir(exist_ok=True)
-    # Short: Dovecot's socket paths must fit in 108 bytes.
-    root = Path(tempfile.mkdtemp(prefix="dc-", dir=var))
-    root.chmod(0o755)  # Dovecot's unprivileged auth worker reads the user file
-    port = free_port()
-    if os.geteuid() == 0:
-        internal, login, mail_user = "dovecot", "dovenull", "dovenull"
-    else:
-        internal = login = mail_user = getpass.getuser()
-    (root / "mail").mkdir()
-    shutil.chown(root / "mail", mail_user)
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n", encoding="utf-8")
-    (root / "dovecot.conf").write_text(CONFIG.format(
-        root=root, port=port, internal=internal, login=login, mail_user=mail_user))
-    process = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() \
-                    else ""
-                pytest.fail(f"Dovecot did not start: {process.stderr.read().decode()} {log}")
-            time.sleep(0.1)
-    try:
-        yield Dovecot(root, port, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(root, ignore_errors=True)
+    with throwaway_dovecot(PROJECT_ROOT / "var", binary) as server:
+        yield server
 
 
 @pytest.fixture
@@ -172,24 +39,3 @@ def office_mailbox(dovecot, project, monkeypatch):  # noqa: F811 - the fixture, 
     get_settings.cache_clear()
     yield dovecot
     get_settings.cache_clear()
-
-
-def department_mail(sender: str, subject: str, attachments: list[tuple[str, bytes]] = (),
-                    *, answers: EmailMessage | None = None, text: str = "请查收。",
-                    message_id: str | None = None) -> EmailMessage:
-    """A message as a department's mail program writes it."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "lianxiban@qingyuan.example.gov.cn"
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = message_id or make_msgid(domain="dept.example.cn")
-    if answers is not None:
-        message["In-Reply-To"] = answers["Message-ID"]
-        message["References"] = " ".join(
-            filter(None, [answers.get("References", ""), answers["Message-ID"]]))
-    message.set_content(text)
-    for name, data in attachments:
-        message.add_attachment(data, maintype="application", subtype="octet-stream",
-                               filename=name)
-    return message

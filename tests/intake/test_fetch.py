@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from config import PROJECT_ROOT, get_settings
 from flows.runs import open_warehouse
-from intake.fetch import fetch_mail
+from intake.fetch import OFF_ZH, fetch_mail
+from tests.flows.conftest import huizong
 from tests.intake.conftest import DONE, department_mail
 from warehouse.models import Alert, MailAttachment, MailMessage
 
@@ -74,3 +75,15 @@ def test_unknown_sender_and_no_attachment(office_mailbox):
                         "jiaoyuju@qingyuan.example.gov.cn": "no_spreadsheet"}
     assert reply.recipient == "jiaoyuju@qingyuan.example.gov.cn"
     assert not list(project.inbox_dir.rglob("*.xlsx"))
+    status = huizong("status")
+    assert "已收取 2 封" in status.stdout and "近 7 天没有可采用表格的邮件 2 封" in status.stdout
+    assert "someone@example.com《数据》：发件人 someone@example.com 不在单位名录中" in status.stdout
+
+
+def test_without_a_mailbox_the_run_stays_offline_and_says_so_once(example_inbox, monkeypatch):
+    monkeypatch.delenv("HUIZONG_IMAP_HOST", raising=False)
+    done = huizong("run")
+    assert done.returncode == 0, done.stdout[-2000:]
+    log = (example_inbox.log_dir / "huizong.log").read_text(encoding="utf-8")
+    assert log.count(OFF_ZH) == 1
+    assert "邮箱" not in done.stdout

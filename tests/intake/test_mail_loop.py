@@ -179,3 +179,22 @@ def test_a_wrong_password_is_one_chinese_line_without_the_password(office_mailbo
     report = fetch_mail(open_warehouse(settings), settings)
     assert "用户名或密码不正确" in report.problem_zh
     assert "错误的密码" not in report.problem_zh
+
+
+def test_a_workbook_sent_from_another_departments_address_goes_to_its_owner(alerted):
+    smtp_mailbox, dovecot, issues = alerted
+    corrected = _corrected_reply(issues)
+    attachment = next(corrected.iter_attachments())
+    forwarded = department_mail("王芳 <jiaoyuju@qingyuan.example.gov.cn>", "残联的表",
+                                [(attachment.get_filename(), attachment.get_content())])
+    dovecot.deliver(forwarded)
+    mailbox()
+    mail()
+    [to_edu] = [m for m in _received(smtp_mailbox, "jiaoyuju@qingyuan.example.gov.cn")
+                if m["In-Reply-To"]]
+    assert to_edu["In-Reply-To"].strip() == forwarded["Message-ID"].strip()
+    text = to_edu.get_body(("plain",)).get_content()
+    assert "表内“填报单位”是市残疾人联合会，已作为市残疾人联合会的数据处理" in text
+    to_disabled = _received(smtp_mailbox, DISABLED)[-1]
+    assert to_disabled["In-Reply-To"] is None  # not an answer to anything 残联 sent
+    assert "从邮箱收到的文件按发件单位存放" in to_disabled.get_body(("plain",)).get_content()

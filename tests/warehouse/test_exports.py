@@ -100,8 +100,10 @@ def test_indicator_table_xlsx_for_people(exported, settings, figures):
                    for y in range(2021, 2026))
     assert funds[9].value == pytest.approx(expected)
     ledger = workbook["报送情况"]
-    statuses = {row[0].value: row[7].value for row in ledger.iter_rows(min_row=2)}
-    assert statuses["市委组织部"] == "待修改" and statuses["市教育局"] == "未报"
+    statuses = {row[0].value: (row[7].value, row[8].value)
+                for row in ledger.iter_rows(min_row=2)}
+    assert statuses["市委组织部"] == ("收件箱", "待修改")
+    assert statuses["市教育局"] == (None, "未报")
     issues = workbook["问题清单"]
     assert issues.cell(2, 1).value == "市委组织部"
     assert issues.cell(2, 6).value == "'=HYPERLINK(\"http://evil\")"
