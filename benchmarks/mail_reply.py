@@ -82,6 +82,7 @@ def main() -> None:
     smtp = Controller(outgoing, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     root = Path(tempfile.mkdtemp(prefix="huizong-mail-"))
+    root.chmod(0o755)  # Dovecot's auth worker, an unprivileged user, reads below it
     shutil.copytree(PROJECT_ROOT / "inbox", root / "inbox")
     try:
         with throwaway_dovecot(root / "var", binary) as mailbox:
