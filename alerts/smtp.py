@@ -9,12 +9,12 @@ and the LOGIN mechanism both allow UTF-8, which is what mail servers expect.
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from config import Settings
+from config.connection import unreachable_zh
 from config.secrets import b64 as _b64
 from config.secrets import redact as redact_secret
 
@@ -119,17 +119,11 @@ def _connection_problem(error: BaseException, settings: Settings) -> str:
     where = f"{settings.smtp_host}:{settings.smtp_port}"
     if isinstance(error, _LoginRefused):
         return str(error)
-    if isinstance(error, ConnectionRefusedError):
-        return f"无法连接邮件服务器 {where}（连接被拒绝），请确认服务器地址和端口。"
-    if isinstance(error, socket.gaierror):
-        return f"找不到邮件服务器 {settings.smtp_host}，请确认服务器地址。"
-    # smtplib reports a reply that never came as a disconnection "timed out".
-    if isinstance(error, TimeoutError | socket.timeout) or "timed out" in str(error):
-        return (f"邮件服务器 {where} 在 {settings.smtp_timeout_seconds:g} 秒内没有响应，"
-                "稍后重试。")
-    if isinstance(error, ssl.SSLError):
-        return (f"与邮件服务器 {where} 建立加密连接失败，请检查 HUIZONG_SMTP_SECURITY"
-                "（ssl / starttls / plain）与端口是否匹配。")
+    unreachable = unreachable_zh(error, server="邮件服务器", setting="HUIZONG_SMTP",
+                                 host=settings.smtp_host, port=settings.smtp_port,
+                                 timeout=settings.smtp_timeout_seconds)
+    if unreachable:
+        return unreachable
     if isinstance(error, smtplib.SMTPResponseException):
         return (f"邮件服务器 {where} 返回错误（代码 {error.smtp_code}："
                 f"{_reply_text(error.smtp_error, settings)}）。")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import imaplib
-import socket
 import ssl
 import threading
 import time
@@ -23,6 +22,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from config import Settings
+from config.connection import unreachable_zh
 from config.secrets import redact
 
 DONE_KEYWORD = "$HuizongDone"
@@ -170,16 +170,11 @@ def problem_zh(error: BaseException, settings: Settings) -> str:
                     settings.imap_password.get_secret_value())
     if isinstance(error, _LoginRefused):
         return str(error)
-    if isinstance(error, ConnectionRefusedError):
-        return f"无法连接邮箱服务器 {where}（连接被拒绝），请确认 HUIZONG_IMAP_HOST 和端口。"
-    if isinstance(error, socket.gaierror):
-        return f"找不到邮箱服务器 {settings.imap_host}，请确认 HUIZONG_IMAP_HOST。"
-    if isinstance(error, TimeoutError | socket.timeout):
-        return (f"邮箱服务器 {where} 在 {settings.imap_timeout_seconds:g} 秒内没有响应，"
-                "稍后重试。")
-    if isinstance(error, ssl.SSLError):
-        return (f"与邮箱服务器 {where} 建立加密连接失败，请检查 HUIZONG_IMAP_SECURITY"
-                "（ssl / starttls / plain）与端口是否匹配。")
+    unreachable = unreachable_zh(error, server="邮箱服务器", setting="HUIZONG_IMAP",
+                                 host=settings.imap_host, port=settings.imap_port,
+                                 timeout=settings.imap_timeout_seconds)
+    if unreachable:
+        return unreachable
     if "authenticat" in detail.lower() or "login" in detail.lower():
         return ("邮箱服务器拒绝登录：用户名或密码不正确，请检查 HUIZONG_IMAP_USER 和 "
                 "HUIZONG_IMAP_PASSWORD。")

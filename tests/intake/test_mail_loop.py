@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from email import policy
 
 import openpyxl
@@ -21,6 +22,8 @@ from config import PROJECT_ROOT, get_settings
 from config.clock import local_now
 from flows.runs import mail, mailbox, nightly, open_warehouse
 from intake.fetch import fetch_mail
+from tests.alerts.conftest import free_port
+from tests.alerts.test_delivery import SilentListener
 from tests.intake.conftest import DONE, department_mail
 from warehouse.models import Alert, MailMessage, Submission
 
@@ -198,3 +201,24 @@ def test_a_workbook_sent_from_another_departments_address_goes_to_its_owner(aler
     to_disabled = _received(smtp_mailbox, DISABLED)[-1]
     assert to_disabled["In-Reply-To"] is None  # not an answer to anything 残联 sent
     assert "从邮箱收到的文件按发件单位存放" in to_disabled.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("server", ["hanging", "closed"])
+def test_a_mailbox_that_hangs_or_is_down_costs_the_mailbox_not_the_run(example_inbox,
+                                                                      monkeypatch, server):
+    listener = SilentListener()
+    port = listener.port if server == "hanging" else free_port()
+    monkeypatch.setenv("HUIZONG_IMAP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HUIZONG_IMAP_PORT", str(port))
+    monkeypatch.setenv("HUIZONG_IMAP_SECURITY", "plain")
+    monkeypatch.setenv("HUIZONG_IMAP_TIMEOUT_SECONDS", "2")
+    get_settings.cache_clear()
+    try:
+        started = time.monotonic()
+        summary = nightly("schedule")
+    finally:
+        listener.close()
+    assert summary.files_new == 9  # the inbox was processed all the same
+    said = " ".join(summary.lines_zh())
+    assert ("在 2 秒内没有响应" if server == "hanging" else "连接被拒绝") in said
+    assert time.monotonic() - started < 60
