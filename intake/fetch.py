@@ -155,62 +155,81 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
     registry = warehouse.registry
     department = registry.by_address(mail.sender) if mail else None
     pending: list[Path] = []
-    with warehouse.begin() as session:
-        row = MailMessage(
-            folder=settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
-            message_key=(mail.key if mail else
-                         f"sha256:{hashlib.sha256(fetched.raw).hexdigest()}")[:300],
-            message_id=(mail.message_id if mail else "")[:300],
-            references=" ".join(mail.references) if mail else "",
-            sender=(mail.sender if mail else "")[:300],
-            sender_name=(mail.sender_name if mail else "")[:300],
-            subject=mail.subject if mail else "", sent_at=mail.sent_at if mail else None,
-            arrived_at=fetched.arrived_at, department_code=department.code if department else None,
-            archived_path=str(archived), outcome="saved")
-        items: list[Attachment] = []
-        earlier = by_key(session, row.message_key)
-        if mail is None:
-            row.outcome, row.note_zh = "unreadable", "邮件格式损坏，无法读取；原件已保存在 " \
-                f"{archived}。"
-        elif earlier is not None:
-            row.outcome = "duplicate"
-            row.note_zh = (f"与 {local_text(earlier.arrived_at)} 收到的邮件相同（重复投递），"
-                           "未重复处理。")
-        elif department is None:
-            row.outcome, row.note_zh = "unknown_sender", _unknown_sender_zh(session, mail,
-                                                                            registry, archived)
-            items = [Attachment(safe_name(name), b"", "发件人不在单位名录中，未处理。")
-                     for name, _ in mail.parts]
-        else:
-            items = unpack(mail.parts, settings)
-            if not any(item.taken for item in items):
-                row.outcome = "refused" if items else "no_spreadsheet"
-                row.note_zh = ("附件中没有可处理的表格：" + "；".join(
-                    f"{i.name}：{i.refusal_zh}" for i in items) if items else "邮件没有附件。")
-        session.add(row)
-        session.flush()
-        folder = _mail_folder(department, fetched, registry.office)
-        for item in items:
-            saved = ""
-            if item.taken:
-                saved = _unique(folder, item.name, {p.name for p in pending})
-                pending.append(_write_pending(settings.inbox_dir / saved, item.data,
-                                              fetched.arrived_at))
-            session.add(MailAttachment(
-                mail_id=row.id, name=item.name[:500], refusal_zh=item.refusal_zh,
-                sha256=hashlib.sha256(item.data).hexdigest() if item.taken else "",
-                saved_path=saved))
-        if department is not None and row.outcome in ("refused", "no_spreadsheet"):
-            _answer_nothing_usable(session, settings, registry.office, department, row, items)
-            report.replies += 1
-        mail_id = row.id
+    try:
+        with warehouse.begin() as session:
+            row = _row(fetched, uidvalidity, settings, mail, department, archived)
+            items = _judge(session, row, mail, department, registry, settings)
+            session.add(row)
+            session.flush()
+            folder = _mail_folder(department, fetched, registry.office)
+            for item in items:
+                saved = ""
+                if item.taken:
+                    saved = _unique(folder, item.name, {p.name for p in pending})
+                    pending.append(_write_pending(settings.inbox_dir / saved, item.data,
+                                                  fetched.arrived_at))
+                session.add(MailAttachment(
+                    mail_id=row.id, name=item.name[:500], refusal_zh=item.refusal_zh,
+                    sha256=hashlib.sha256(item.data).hexdigest() if item.taken else "",
+                    saved_path=saved))
+            if department is not None and row.outcome in ("refused", "no_spreadsheet"):
+                _answer_nothing_usable(session, settings, registry.office, department, row,
+                                       items)
+                report.replies += 1
+            mail_id, outcome = row.id, row.outcome
+    except BaseException:
+        for path in pending:  # nothing was recorded: leave nothing behind
+            path.unlink(missing_ok=True)
+        raise
     report.messages += 1
-    report.unused += row.outcome not in ("saved", "duplicate")
+    report.unused += outcome not in ("saved", "duplicate")
     for path in pending:
         final = _final_path(path)
         path.replace(final)
         report.saved.append(str(final.relative_to(settings.inbox_dir)))
     return mail_id
+
+
+def _row(fetched: Fetched, uidvalidity: int, settings: Settings, mail: IncomingMail | None,
+         department: Department | None, archived: Path) -> MailMessage:
+    """The message's record, as if everything in it can be used (`_judge` says if not)."""
+    key = mail.key if mail else f"sha256:{hashlib.sha256(fetched.raw).hexdigest()}"
+    return MailMessage(
+        folder=settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+        message_key=key[:300], message_id=(mail.message_id if mail else "")[:300],
+        references=" ".join(mail.references) if mail else "",
+        sender=(mail.sender if mail else "")[:300],
+        sender_name=(mail.sender_name if mail else "")[:300],
+        subject=mail.subject if mail else "", sent_at=mail.sent_at if mail else None,
+        arrived_at=fetched.arrived_at, department_code=department.code if department else None,
+        archived_path=str(archived), outcome="saved")
+
+
+def _judge(session: Session, row: MailMessage, mail: IncomingMail | None,
+           department: Department | None, registry: Registry,
+           settings: Settings) -> list[Attachment]:
+    """Set the message's outcome; what it brings, taken or refused."""
+    if mail is None:
+        row.outcome = "unreadable"
+        row.note_zh = f"邮件格式损坏，无法读取；原件已保存在 {row.archived_path}。"
+        return []
+    earlier = by_key(session, row.message_key)
+    if earlier is not None:
+        row.outcome = "duplicate"
+        row.note_zh = (f"与 {local_text(earlier.arrived_at)} 收到的邮件相同（重复投递），"
+                       "未重复处理。")
+        return []
+    if department is None:
+        row.outcome = "unknown_sender"
+        row.note_zh = _unknown_sender_zh(session, mail, registry, Path(row.archived_path))
+        return [Attachment(safe_name(name), b"", "发件人不在单位名录中，未处理。")
+                for name, _ in mail.parts]
+    items = unpack(mail.parts, settings)
+    if not any(item.taken for item in items):
+        row.outcome = "refused" if items else "no_spreadsheet"
+        row.note_zh = ("附件中没有可处理的表格：" + "；".join(
+            f"{i.name}：{i.refusal_zh}" for i in items) if items else "邮件没有附件。")
+    return items
 
 
 def _record_failure(fetched: Fetched, uidvalidity: int, warehouse: Warehouse,

@@ -5,6 +5,7 @@ import zipfile
 
 from sqlalchemy import select
 
+import intake.fetch as fetch_module
 from config import PROJECT_ROOT, get_settings
 from flows.runs import open_warehouse
 from intake.fetch import OFF_ZH, fetch_mail
@@ -87,3 +88,27 @@ def test_without_a_mailbox_the_run_stays_offline_and_says_so_once(example_inbox,
     log = (example_inbox.log_dir / "huizong.log").read_text(encoding="utf-8")
     assert log.count(OFF_ZH) == 1
     assert "邮箱" not in done.stdout
+
+
+def test_a_defect_on_one_message_costs_that_message(office_mailbox, monkeypatch):
+    project = get_settings()
+    real_unpack = fetch_module.unpack
+
+    def broken_for_one(parts, settings):
+        if any(name == "触发.xlsx" for name, _ in parts):
+            raise RuntimeError("a defect of ours")
+        return real_unpack(parts, settings)
+
+    monkeypatch.setattr(fetch_module, "unpack", broken_for_one)
+    office_mailbox.deliver(department_mail(EDU, "一", [("触发.xlsx", _workbook())]))
+    office_mailbox.deliver(b"\x00\xff\xfe not a message at all \r\n\r\n\x80")
+    office_mailbox.deliver(department_mail(EDU, "二", [("教育局.xlsx", _workbook())]))
+    warehouse = open_warehouse(project)
+    report = fetch_mail(warehouse, project)
+    assert report.messages == 3 and len(report.saved) == 1 and report.problem_zh == ""
+    assert office_mailbox.messages() == []
+    with warehouse.begin() as session:
+        outcomes = [m.outcome for m in session.scalars(select(MailMessage)
+                                                       .order_by(MailMessage.uid))]
+    assert outcomes == ["failed", "unknown_sender", "saved"]
+    assert not [p for p in project.inbox_dir.rglob("*") if p.name.endswith(".part")]
