@@ -46,6 +46,7 @@ class Mailbox:
         self.client, self.settings = client, settings
         self.folder = settings.imap_folder
         self.uidvalidity = 0
+        self._last_seen: set[int] = set()  # waiting in the folder at the last `wait`
 
     def select(self) -> int:
         """Open the watched folder; its UIDVALIDITY (UIDs mean nothing without it)."""
@@ -89,12 +90,23 @@ class Mailbox:
             self.client.add_flags(uids, [DONE_KEYWORD, b"\\Flagged"])
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
-        """Until something arrives in the folder, `seconds` pass, or `stop` is set: IDLE
-        where the server has it, a plain wait otherwise (the caller looks again)."""
-        deadline = time.monotonic() + seconds
+        """Until something new is in the folder, `seconds` pass, or `stop` is set: IDLE
+        where the server has it, a plain wait otherwise (the caller looks again).
+
+        A message that arrived while we were not idling is not announced when IDLE
+        starts (seen with Dovecot), so the folder is searched first: anything there that
+        was not there at the last look returns at once.
+        """
+        with self._translated():
+            self.client.noop()  # brings this session's view of the folder up to date
+            waiting = set(self.uids())
+        new, self._last_seen = waiting - self._last_seen, waiting
+        if new:
+            return
         if not self.client.has_capability("IDLE"):
             stop.wait(seconds)
             return
+        deadline = time.monotonic() + seconds
         with self._translated():
             self.client.idle()
             try:

@@ -1,6 +1,8 @@
 """One pass over a real mailbox (Dovecot): what is saved, recorded, answered and filed."""
 
 import io
+import threading
+import time
 import zipfile
 
 from sqlalchemy import select
@@ -9,6 +11,7 @@ import intake.fetch as fetch_module
 from config import PROJECT_ROOT, get_settings
 from flows.runs import open_warehouse
 from intake.fetch import OFF_ZH, fetch_mail
+from intake.imap import open_mailbox
 from tests.flows.conftest import huizong
 from tests.intake.conftest import DONE, department_mail
 from warehouse.models import Alert, MailAttachment, MailMessage
@@ -112,3 +115,30 @@ def test_a_defect_on_one_message_costs_that_message(office_mailbox, monkeypatch)
                                                        .order_by(MailMessage.uid))]
     assert outcomes == ["failed", "unknown_sender", "saved"]
     assert not [p for p in project.inbox_dir.rglob("*") if p.name.endswith(".part")]
+
+
+def test_fetch_mail_takes_the_mailbox_once_and_runs_on_what_it_saved(office_mailbox):
+    office_mailbox.deliver(department_mail(EDU, "教育局数据", [("教育局填报表.xlsx", _workbook())]))
+    done = huizong("fetch-mail")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "邮箱：收到 1 封新邮件，保存 1 个表格到收件箱。" in done.stdout
+    assert "本次运行（收到邮件）：检查文件 1 个，新文件 1 个，入库版本 1 个" in done.stdout
+    again = huizong("fetch-mail")
+    assert "邮箱：收到 0 封新邮件" in again.stdout and "本次运行" not in again.stdout
+
+
+def test_without_idle_the_mailbox_is_looked_at_again_after_the_interval(office_mailbox,
+                                                                        monkeypatch):
+    settings = get_settings()
+    with open_mailbox(settings) as mailbox:
+        started = time.monotonic()
+        mailbox.wait(0.5, threading.Event())  # nothing arrives: IDLE times out
+        assert 0.4 < time.monotonic() - started < 3
+        office_mailbox.deliver(department_mail(EDU, "到了"))
+        started = time.monotonic()
+        mailbox.wait(30, threading.Event())  # IDLE: woken by the arrival it missed
+        assert time.monotonic() - started < 3
+        monkeypatch.setattr(mailbox.client, "has_capability", lambda name: name != "IDLE")
+        started = time.monotonic()
+        mailbox.wait(0.5, threading.Event())
+        assert 0.4 < time.monotonic() - started < 3
