@@ -5,6 +5,8 @@ import threading
 import time
 import zipfile
 
+import pytest
+from imapclient import IMAPClient
 from sqlalchemy import select
 
 import intake.fetch as fetch_module
@@ -142,3 +144,20 @@ def test_without_idle_the_mailbox_is_looked_at_again_after_the_interval(office_m
         started = time.monotonic()
         mailbox.wait(0.5, threading.Event())
         assert 0.4 < time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("missing", [("MOVE",), ("MOVE", "UIDPLUS")],
+                         ids=["copy-then-expunge", "flag-only"])
+def test_a_server_that_cannot_move_still_takes_each_message_once(office_mailbox, monkeypatch,
+                                                                missing):
+    project = get_settings()
+    real = IMAPClient.has_capability
+    monkeypatch.setattr(IMAPClient, "has_capability",
+                        lambda client, name: name not in missing and real(client, name))
+    office_mailbox.deliver(department_mail(EDU, "教育局数据", [("教育局填报表.xlsx", _workbook())]))
+    warehouse = open_warehouse(project)
+    assert fetch_mail(warehouse, project).messages == 1
+    assert fetch_mail(warehouse, project).messages == 0
+    left = len(office_mailbox.messages())
+    assert left == (1 if "UIDPLUS" in missing else 0)
+    assert len(office_mailbox.messages(DONE)) == (0 if "UIDPLUS" in missing else 1)
