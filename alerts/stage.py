@@ -115,10 +115,9 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
                                            parameters.round.resend_after_days, bool(own))
             if draft:
                 draft.answers = own
+                drafts.append(draft)
             drafts += [_elsewhere(ctx, registry, department, m) for m in waiting
                        if m.owners and department.code not in m.owners]
-            if draft:
-                drafts.append(draft)
             # What the department owes and no issue mail already asks for.
             reported = {(i.indicator_code, i.year) for i in issues}
             owed = {y: [names[c] for c in codes if (c, y) not in reported]
