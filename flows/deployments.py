@@ -29,7 +29,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from config import PROJECT_ROOT, get_settings
 from flows.cli_errors import UserFixable
 from flows.runs import MailboxResult, mail, mailbox, nightly, on_arrival, rerun
-from intake.fetch import intake_configured
+from intake.fetch import announcing_saved, intake_configured
 from pipeline.summary import RunSummary
 from pipeline.watch import InboxWatcher
 
@@ -91,7 +91,7 @@ def deploy_to_pool(pool: str) -> list[str]:
 
 
 def watch_inbox(on_files: Callable[[list[str]], object], poll_seconds: float,
-                stop: threading.Event) -> None:
+                stop: threading.Event, watcher: InboxWatcher | None = None) -> None:
     """Watch the inbox until `stop`; hand files that stopped changing to `on_files`.
 
     File-system events wake the watcher at once; a full look every `poll_seconds` also
@@ -100,7 +100,7 @@ def watch_inbox(on_files: Callable[[list[str]], object], poll_seconds: float,
     processed at once (what was loaded before is skipped by its hash).
     """
     settings = get_settings()
-    watcher = InboxWatcher(settings.inbox_dir, settings.settle_seconds)
+    watcher = watcher or InboxWatcher(settings.inbox_dir, settings.settle_seconds)
     changed = threading.Event()
     with inbox_events(settings.inbox_dir, changed):
         while not stop.is_set():
@@ -295,35 +295,39 @@ def serve_everything(poll_seconds: float, stop: threading.Event,
     # Threads start with an empty context: hand them ours, which holds the API URL.
     serving = threading.Thread(target=contextvars.copy_context().run,
                                args=(asyncio.run, runner.start()), name="runner", daemon=True)
+    settings = get_settings()
+    # The mailbox pass runs on what it saves; the inbox watcher leaves those files alone.
+    inbox = InboxWatcher(settings.inbox_dir, settings.settle_seconds)
     watching = threading.Thread(target=contextvars.copy_context().run,
-                                args=(watch_inbox, run_here, poll_seconds, stop),
+                                args=(watch_inbox, run_here, poll_seconds, stop, inbox),
                                 name="inbox-watcher", daemon=True)
     watchers = [watching]
-    if intake_configured(get_settings()):
+    if intake_configured(settings):
         watchers.append(threading.Thread(target=contextvars.copy_context().run,
                                          args=(watch_mailbox, take_mail_here, stop),
                                          name="mailbox-watcher", daemon=True))
-    serving.start()
-    for watcher in watchers:
-        watcher.start()
-    try:
-        while not stop.wait(1):
-            if not serving.is_alive():
-                raise ServerFailed("部署服务意外停止，请查看 var/log/huizong.log")
-            if not server.alive():
-                raise ServerFailed("Prefect 服务意外停止，请查看 var/log/huizong.log")
-    finally:
-        stop.set()
-        # A run in progress is killed, not interrupted: an exception raised into it at
-        # an arbitrary point can leave a database transaction open in a process that
-        # then lingers. Killed, it releases everything, and the next run takes its lock
-        # over at once (its process is gone) and marks it crashed.
-        _kill_children(keep={server.process.pid} if server.process else set())
+    with announcing_saved(inbox.taken):
+        serving.start()
         for watcher in watchers:
-            watcher.join(timeout=2 * STOP_CHECK_SECONDS)
-        if not any(w.is_alive() for w in watchers) and runner.started:
-            runner.execute_in_background(runner.astop)
-            serving.join(timeout=RUNNER_STOP_SECONDS)
+            watcher.start()
+        try:
+            while not stop.wait(1):
+                if not serving.is_alive():
+                    raise ServerFailed("部署服务意外停止，请查看 var/log/huizong.log")
+                if not server.alive():
+                    raise ServerFailed("Prefect 服务意外停止，请查看 var/log/huizong.log")
+        finally:
+            stop.set()
+            # A run in progress is killed, not interrupted: an exception raised into it at
+            # an arbitrary point can leave a database transaction open in a process that
+            # then lingers. Killed, it releases everything, and the next run takes its lock
+            # over at once (its process is gone) and marks it crashed.
+            _kill_children(keep={server.process.pid} if server.process else set())
+            for watcher in watchers:
+                watcher.join(timeout=2 * STOP_CHECK_SECONDS)
+            if not any(w.is_alive() for w in watchers) and runner.started:
+                runner.execute_in_background(runner.astop)
+                serving.join(timeout=RUNNER_STOP_SECONDS)
     return any(w.is_alive() for w in watchers)
 
 

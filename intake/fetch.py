@@ -16,6 +16,8 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,19 @@ OFF_ZH = "未配置邮箱（HUIZONG_IMAP_HOST），不收取邮件，只处理�
 _PENDING_SUFFIX = ".part"  # with a leading dot: the inbox ignores the file until renamed
 log = logging.getLogger(__name__)
 _said_off = threading.Event()
+# Told of the files a pass puts into the inbox (serve's inbox watcher: the pass runs on
+# them itself).
+_saved_listeners: list[Callable[[list[Path]], None]] = []
+
+
+@contextmanager
+def announcing_saved(listener: Callable[[list[Path]], None]) -> Iterator[None]:
+    """While inside, `listener` hears of every file a pass puts into the inbox."""
+    _saved_listeners.append(listener)
+    try:
+        yield
+    finally:
+        _saved_listeners.remove(listener)
 
 
 @dataclass(slots=True)
@@ -183,10 +198,12 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
         raise
     report.messages += 1
     report.unused += outcome not in ("saved", "duplicate")
-    for path in pending:
-        final = _final_path(path)
+    finals = [_final_path(path) for path in pending]
+    for path, final in zip(pending, finals, strict=True):
         path.replace(final)
         report.saved.append(str(final.relative_to(settings.inbox_dir)))
+    for listener in _saved_listeners:
+        listener(finals)
     return mail_id
 
 
