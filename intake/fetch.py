@@ -123,7 +123,7 @@ def _take_new(mailbox: Mailbox, warehouse: Warehouse, settings: Settings,
     filed_uids, filed_ids = [], []
     for uid in uids:
         if uid in known:  # handled by a pass that stopped before filing it
-            _finish_saving(warehouse, settings, known[uid])
+            _finish_saving(warehouse, settings, known[uid], report)
             filed_uids.append(uid)
             filed_ids.append(known[uid])
             continue
@@ -202,8 +202,7 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
     for path, final in zip(pending, finals, strict=True):
         path.replace(final)
         report.saved.append(str(final.relative_to(settings.inbox_dir)))
-    for listener in _saved_listeners:
-        listener(finals)
+    _announce(finals)
     return mail_id
 
 
@@ -319,13 +318,25 @@ def _write_pending(final: Path, data: bytes, arrived_at: dt.datetime) -> Path:
     return pending
 
 
-def _finish_saving(warehouse: Warehouse, settings: Settings, mail_id: int) -> None:
+def _finish_saving(warehouse: Warehouse, settings: Settings, mail_id: int,
+                   report: IntakeReport) -> None:
+    """Put a recorded message's files into place if they are not yet, and hand them to
+    this pass's run: the pass that saved them may have died before running on them (a
+    file already loaded is skipped by its hash)."""
     with warehouse.begin() as session:
         saved = [a.saved_path for a in attachments_of(session, mail_id) if a.saved_path]
-    for relative in saved:
-        pending = _pending_path(settings.inbox_dir / relative)
+    finals = [settings.inbox_dir / relative for relative in saved]
+    for final in finals:
+        pending = _pending_path(final)
         if pending.exists():
-            pending.replace(settings.inbox_dir / relative)
+            pending.replace(final)
+    report.saved += [str(f.relative_to(settings.inbox_dir)) for f in finals if f.exists()]
+    _announce([f for f in finals if f.exists()])
+
+
+def _announce(saved: list[Path]) -> None:
+    for listener in _saved_listeners:
+        listener(saved)
 
 
 def _answer_nothing_usable(session: Session, settings: Settings, office: Department,

@@ -163,6 +163,7 @@ def test_killed_between_saving_and_filing_nothing_is_processed_twice(office_mail
     warehouse = open_warehouse(settings)
     report = fetch_mail(warehouse, settings)
     assert report.messages == 0  # recognised by UID: not handled again
+    assert [p.rsplit("/", 1)[-1] for p in report.saved] == ["残联填报表.xlsx"]  # run on it
     assert office_mailbox.messages() == [] and len(office_mailbox.messages(DONE)) == 1
     saved = [p for p in settings.inbox_dir.rglob("*") if p.is_file()]
     assert [p.name for p in saved] == ["残联填报表.xlsx"] and saved[0].read_bytes() == workbook
