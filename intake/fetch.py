@@ -173,7 +173,7 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
     try:
         with warehouse.begin() as session:
             row = _row(fetched, uidvalidity, settings, mail, department, archived)
-            items = _judge(session, row, mail, department, registry, settings)
+            items = _decide(session, row, mail, department, registry, settings)
             session.add(row)
             session.flush()
             folder = _mail_folder(department, fetched, registry.office)
@@ -208,7 +208,7 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
 
 def _row(fetched: Fetched, uidvalidity: int, settings: Settings, mail: IncomingMail | None,
          department: Department | None, archived: Path) -> MailMessage:
-    """The message's record, as if everything in it can be used (`_judge` says if not)."""
+    """The message's record, as if everything in it can be used (`_decide` says if not)."""
     key = mail.key if mail else f"sha256:{hashlib.sha256(fetched.raw).hexdigest()}"
     return MailMessage(
         folder=settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
@@ -221,7 +221,7 @@ def _row(fetched: Fetched, uidvalidity: int, settings: Settings, mail: IncomingM
         archived_path=str(archived), outcome="saved")
 
 
-def _judge(session: Session, row: MailMessage, mail: IncomingMail | None,
+def _decide(session: Session, row: MailMessage, mail: IncomingMail | None,
            department: Department | None, registry: Registry,
            settings: Settings) -> list[Attachment]:
     """Set the message's outcome; what it brings, taken or refused."""
@@ -255,12 +255,10 @@ def _record_failure(fetched: Fetched, uidvalidity: int, warehouse: Warehouse,
     log.exception("处理邮件 UID %d 时程序内部出错", fetched.uid)
     archived = _archive(settings, fetched)
     with warehouse.begin() as session:
-        row = MailMessage(
-            folder=settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
-            message_key=f"sha256:{hashlib.sha256(fetched.raw).hexdigest()}", sender="",
-            arrived_at=fetched.arrived_at, outcome="failed", archived_path=str(archived),
-            note_zh=f"处理这封邮件时程序内部出错（不是发件单位的问题），未处理；原件保存在 "
-                    f"{archived}，请手工把附件放入收件箱，并把日志发给技术支持。")
+        row = _row(fetched, uidvalidity, settings, None, None, archived)
+        row.outcome = "failed"
+        row.note_zh = (f"处理这封邮件时程序内部出错（不是发件单位的问题），未处理；原件保存在 "
+                       f"{archived}，请手工把附件放入收件箱，并把日志发给技术支持。")
         session.add(row)
         session.flush()
         report.messages += 1
@@ -325,13 +323,15 @@ def _finish_saving(warehouse: Warehouse, settings: Settings, mail_id: int,
     file already loaded is skipped by its hash)."""
     with warehouse.begin() as session:
         saved = [a.saved_path for a in attachments_of(session, mail_id) if a.saved_path]
-    finals = [settings.inbox_dir / relative for relative in saved]
-    for final in finals:
-        pending = _pending_path(final)
+    finals = []
+    for relative in saved:
+        final, pending = settings.inbox_dir / relative, _pending_path(settings.inbox_dir / relative)
         if pending.exists():
             pending.replace(final)
-    report.saved += [str(f.relative_to(settings.inbox_dir)) for f in finals if f.exists()]
-    _announce([f for f in finals if f.exists()])
+        if final.exists():
+            finals.append(final)
+            report.saved.append(relative)
+    _announce(finals)
 
 
 def _announce(saved: list[Path]) -> None:

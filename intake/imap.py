@@ -48,12 +48,11 @@ class Mailbox:
         self.uidvalidity = 0
         self._last_seen: set[int] = set()  # waiting in the folder at the last `wait`
 
-    def select(self) -> int:
-        """Open the watched folder; its UIDVALIDITY (UIDs mean nothing without it)."""
+    def select(self) -> None:
+        """Open the watched folder and note its UIDVALIDITY (UIDs mean nothing without it)."""
         with self._translated():
             status = self.client.select_folder(self.folder)
         self.uidvalidity = int(status[b"UIDVALIDITY"])
-        return self.uidvalidity
 
     def uids(self) -> list[int]:
         with self._translated():

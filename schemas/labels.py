@@ -17,11 +17,6 @@ MAIL_STATUS_ZH = {"queued": "待发送", "sent": "已发送", "failed": "发送�
                   "written": "仅保存（未配置邮件服务器）"}
 MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",
            "summary": "联席办日报", "mail_reply": "收件回复"}
-# What became of a message taken from the office mailbox.
-MAIL_OUTCOME_ZH = {"saved": "表格已保存到收件箱", "unknown_sender": "发件人不在单位名录中",
-                   "no_spreadsheet": "没有附件", "refused": "附件均无法处理",
-                   "duplicate": "重复投递", "unreadable": "邮件无法读取",
-                   "failed": "程序内部出错，未处理"}
 
 # Where in the run a file's processing broke (an internal error, not the sender's fault).
 PROBLEM_STAGE_ZH = {"inbox": "收件", "read": "读取", "validate": "校验", "load": "入库"}
