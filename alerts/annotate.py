@@ -79,10 +79,20 @@ def _open_as_xlsx(archived: Path) -> Workbook:
     if isinstance(container, Container):
         for grid in load_grids(data, container):
             sheet = workbook.create_sheet(grid.name[:31])
+            # The reader copies a merged cell's value over its range; the copy keeps the
+            # department's merges instead (a title across A1:M1 is written once).
+            covered = {(r, c) for (r0, c0), (r1, c1) in grid.merged
+                       for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
+                       if (r, c) != (r0, c0)}
             for r, row in enumerate(grid.rows):
                 for c, value in enumerate(row):
-                    if value is not None:
-                        sheet.cell(grid.top + r + 1, grid.left + c + 1, _typed(value))
+                    at = (grid.top + r, grid.left + c)
+                    if value is not None and at not in covered:
+                        sheet.cell(at[0] + 1, at[1] + 1, _typed(value))
+            for (r0, c0), (r1, c1) in grid.merged:
+                if (r0, c0) != (r1, c1):
+                    sheet.merge_cells(start_row=r0 + 1, start_column=c0 + 1,
+                                      end_row=r1 + 1, end_column=c1 + 1)
     return workbook
 
 

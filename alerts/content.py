@@ -28,6 +28,26 @@ class IssueLine:
     problem: str
     suggestion: str
     rule: str = ""
+    file_name: str = ""  # the file holding the problem
+
+    @property
+    def about_file(self) -> bool:
+        """A problem of a whole file (refused, unknown rows), not of a figure."""
+        return not (self.indicator and self.year)
+
+    @property
+    def place_zh(self) -> str:
+        if self.place:
+            return self.place
+        if self.about_file:
+            return f"《{self.file_name}》整个文件" if self.file_name else "整个文件"
+        return "表中没有这一项"
+
+
+# How a department explains a warned figure, on any layout: the reader takes a column
+# headed 备注 wherever it is, including one the clerk adds at the right of the table.
+EXPLAIN_ZH = ("如确属实，请在该行“备注”栏写明原因后重新报送（表中没有“备注”栏的，在表格最右侧"
+              "加一列、表头写“备注”即可），写明原因后不再提醒")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,36 +111,66 @@ def _table(header: list[str], rows: list[list[str]], kinds: list[str] | None = N
     return f"<table style=\"{TABLE_STYLE}\"><tr>{head}</tr>{lines}</table>"
 
 
+def _one_line(value: object) -> str:
+    """A file name may hold a line break; a table row must not."""
+    return " ".join(str(value).split("\n")).replace("\r", " ")
+
+
 def _text_table(rows: list[list[str]]) -> str:
-    return "\n".join("  " + " | ".join(str(v) for v in row) for row in rows)
+    return "\n".join("  " + " | ".join(_one_line(v) for v in row) for row in rows)
+
+
+def _files(names: list[str]) -> str:
+    return "".join(f"《{name}》" for name in names)
 
 
 def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueLine],
-                changes: list[ChangeLine], resolved: list[str], *, annotated: bool = True
+                changes: list[ChangeLine], resolved: list[str], *,
+                attached: list[str] | None = None, not_marked: list[str] | None = None
                 ) -> Mail:
-    errors = sum(1 for i in issues if i.severity == "error")
+    """`attached`: the annotated copies this mail carries; `not_marked`: the department's
+    files that could not be used at all, so that nothing of them could be marked."""
+    attached, not_marked = attached or [], not_marked or []
+    refused_files = sorted({i.file_name for i in issues if i.severity == "error"
+                            and i.about_file and i.file_name})
+    file_errors = sum(1 for i in issues if i.severity == "error" and i.about_file)
+    errors = sum(1 for i in issues if i.severity == "error") - file_errors
     missing = sum(1 for i in issues if i.rule == MISSING_RULE)
-    warnings = len(issues) - errors - missing
-    counts = "，".join(x for x in (f"{errors}项错误" if errors else "",
-                                   f"{missing}项未填" if missing else "",
-                                   f"{warnings}项提醒" if warnings else "") if x)
+    figure_warnings = sum(1 for i in issues if i.severity == "warning"
+                          and i.rule != MISSING_RULE and not i.about_file)
+    file_warnings = sum(1 for i in issues if i.severity == "warning" and i.about_file)
+    counts = "，".join(x for x in (
+        f"{len(refused_files) or file_errors}个文件未能采用" if file_errors else "",
+        f"{errors}项错误" if errors else "", f"{missing}项未填" if missing else "",
+        f"{figure_warnings + file_warnings}项提醒" if figure_warnings + file_warnings else "")
+        if x)
     # As the ledger says: an error or a missing value is 待修改; only warnings ask to check.
-    need = "填报数据需修改" if errors or missing else "填报数据请核对"
+    need = "填报数据需修改" if errors or missing or file_errors else "填报数据请核对"
     subject = f"{ctx.prefix}{department} {need}（{counts}）"
     ordered = sorted(issues, key=lambda i: i.severity != "error")
     header = ["级别", "表/单元格", "指标", "年度", "填报值", "问题", "修改建议"]
-    rows = [[SEVERITY_ZH[i.severity], i.place or "整个文件", i.indicator, str(i.year or ""),
+    rows = [[SEVERITY_ZH[i.severity], i.place_zh, i.indicator, str(i.year or ""),
              i.raw, i.problem, i.suggestion] for i in ordered]
     intro = f"{contact}同志：您好！贵单位报送的青年发展数据已完成校验，" + "；".join(x for x in (
+        f"{_files(refused_files)}未能采用，原因见下表" if refused_files else
+        (f"有 {file_errors} 项文件问题，该文件未能采用" if file_errors else ""),
         f"有 {errors} 项错误，这些数值暂未采用，请修改后重新报送" if errors else "",
         f"有 {missing} 项数据未填写，请补报" if missing else "",
-        f"有 {warnings} 项提醒，这些数值已采用，请核对，如确属实，在该行“备注”中写明原因即可"
-        if warnings else "") if x) + "。"
-    how = (f"附件是贵单位报送的表格，问题单元格已标红（错误）或标黄（提醒）并附批注，"
-           f"第一张工作表“问题清单”可直接点击跳转。请在附件中修改后保存，于 {ctx.deadline_zh} "
-           "前回复本邮件发回，收到后会重新校验。") if annotated else (
-           f"贵单位报送的文件无法打开，因此本邮件没有附上标注后的表格；请按上表说明处理后，"
-           f"于 {ctx.deadline_zh} 前重新发送填报表，收到后会重新校验。")
+        f"有 {figure_warnings} 项提醒，这些数值已采用，请核对，{EXPLAIN_ZH}"
+        if figure_warnings else "",
+        f"有 {file_warnings} 项提醒涉及整个文件或表中无法识别的内容，请核对"
+        if file_warnings else "") if x) + "。"
+    how = []
+    if attached:
+        how.append(f"附件是贵单位报送的{_files(attached)}，问题单元格已标红（错误）或标黄（提醒）"
+                   "并附批注，第一张工作表“问题清单”可直接点击跳转。请在附件中修改后保存，"
+                   f"于 {ctx.deadline_zh} 前回复本邮件发回，收到后会重新校验。")
+    if not_marked:
+        how.append(f"{_files(not_marked)}无法读取其中的数据，因此没有附上标注后的副本；请按上表"
+                   f"说明处理后，于 {ctx.deadline_zh} 前重新发送填报表，收到后会重新校验。")
+    if not how:
+        how.append(f"请按上表说明处理后，于 {ctx.deadline_zh} 前重新发送填报表，"
+                   "收到后会重新校验。")
     paragraphs, tables, text_parts = [escape(intro)], [], [intro, "", _text_table([header, *rows])]
     tables.append(_table(header, rows, [i.severity for i in ordered]))
     if changes or resolved:
@@ -133,8 +183,8 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
             tables.append("<p>已解决：</p><ul>"
                           + "".join(f"<li>{escape(r)}</li>" for r in resolved) + "</ul>")
         text_parts += ["", note, _text_table(change_rows), *(f"  已解决：{r}" for r in resolved)]
-    paragraphs += [escape(how), escape(ctx.signature).replace("\n", "<br>")]
-    text = "\n".join([*text_parts, "", how, "", ctx.signature])
+    paragraphs += [*(escape(h) for h in how), escape(ctx.signature).replace("\n", "<br>")]
+    text = "\n".join([*text_parts, "", *how, "", ctx.signature])
     return Mail(subject, text, _html(paragraphs, tables))
 
 

@@ -8,6 +8,7 @@ department name can never inject a header.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -39,7 +40,7 @@ def new_message_id(sender_address: str) -> str:
 
 
 def build_message(mail: Mail, *, sender: tuple[str, str], to: tuple[str, str],
-                  message_id: str, attachment: tuple[str, bytes] | None = None,
+                  message_id: str, attachments: Sequence[tuple[str, bytes]] = (),
                   answers: Thread | None = None) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["Subject"] = header_safe(f"Re: {mail.subject}" if answers else mail.subject)
@@ -53,8 +54,7 @@ def build_message(mail: Mail, *, sender: tuple[str, str], to: tuple[str, str],
         message["References"] = " ".join([*answers.references, answers.message_id][-20:])
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
-    if attachment is not None:
-        name, data = attachment
+    for name, data in attachments:
         message.add_attachment(data, *XLSX, filename=header_safe(name).replace("/", "_"))
     return message
 

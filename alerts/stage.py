@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,18 +37,18 @@ from schemas.labels import LEDGER_ZH, SUBMISSION_STATUS_ZH
 from schemas.observation import UNREADABLE_RULES
 from schemas.round import Round, get_round
 from warehouse.alert_state import (
-    LatestVersion,
     activity_since,
     changes_between,
     crashed_runs,
     failed_mail,
+    files_by_id,
     last_alert,
     latest_version,
     record_alert,
     resolved_since,
 )
 from warehouse.mail_log import Answerable, unanswered, unused_since
-from warehouse.models import Issue, MailMessage, as_utc
+from warehouse.models import File, Issue, MailMessage, as_utc
 from warehouse.problems import describe_problem, open_problems
 from warehouse.run_lock import crash_text
 from warehouse.store import Warehouse
@@ -68,7 +69,7 @@ class _Draft:
     department: Department | None
     mail: Mail
     digest: str = ""
-    attachment: tuple[str, bytes] | None = None
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
     # The department's messages this mail answers; it goes to the newest one's sender,
     # in that message's thread.
     answers: list[MailMessage] = field(default_factory=list)
@@ -104,14 +105,15 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
                                      catalogue, warehouse.years)
         all_issues = open_issues(session)
         for department, row in zip(registry.submitting, rows, strict=True):
-            issues = [i for i, _ in all_issues if i.department_code == department.code
-                      and i.state == "open" and i.severity in ("error", "warning")]
+            held = [(i, name) for i, name in all_issues if i.department_code == department.code
+                    and i.state == "open" and i.severity in ("error", "warning")]
+            issues = [i for i, _ in held]
             # A department that wrote to the mailbox gets its answer whatever the no-spam
             # rules say: it is waiting for it. A workbook whose 填报单位 is another
             # department's was processed as theirs: the sender hears where it went.
             waiting = [m for m in unanswered(session, department.code) if m.processed]
             own = [m.mail for m in waiting if not m.owners or department.code in m.owners]
-            draft = _issue_or_confirmation(session, ctx, department, issues, names,
+            draft = _issue_or_confirmation(session, ctx, department, held, names,
                                            parameters.round.resend_after_days, bool(own))
             if draft:
                 draft.answers = own
@@ -134,17 +136,22 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
 
 
 def _issue_or_confirmation(session: Session, ctx: Context, department: Department,
-                           issues: list[Issue], names: dict[str, str],
+                           held: list[tuple[Issue, str]], names: dict[str, str],
                            resend_after_days: int, asked: bool = False) -> _Draft | None:
+    """`held`: the department's open problems, each with the name of the file holding it.
+    The department's submission is the set of its files: each problem is marked in the
+    file that holds it, and every file with a marked problem is attached."""
+    issues = [issue for issue, _ in held]
     last = last_alert(session, department.code, ("issues", "confirmation"))
     latest = latest_version(session, department.code)
     new_version = latest is not None and (
         last is None or as_utc(latest.submission.loaded_at) > as_utc(last.created_at))
     changes, resolved = [], []
-    if latest is not None and new_version:
+    # Only what the department was told before can be "changed" or "resolved" for it.
+    if latest is not None and new_version and last is not None:
         # What was wrong, without the request to fix it: it is fixed.
-        resolved = [split_message(i.message_zh)[0] for i in resolved_since(
-            session, department.code, last.created_at if last is not None else None)]
+        resolved = [split_message(i.message_zh)[0]
+                    for i in resolved_since(session, department.code, last.created_at)]
         if latest.previous is not None:
             changes = [ChangeLine(c.place, names[c.indicator_code], c.year, c.old, c.new)
                        for c in changes_between(session, latest.previous.id,
@@ -160,8 +167,8 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
     if (last is not None and last.kind == "issues" and last.digest == digest and not stale
             and not asked):
         return None  # nothing new to say: no spam
-    lines, problems = [], []
-    for issue in issues:
+    lines, problems = [], {}
+    for issue, file_name in held:
         problem, suggestion = split_message(issue.message_zh.removeprefix(
             f"{issue.cells} " if issue.cells else ""))
         # Every cell the problem involves: an error in a relation drops its partner
@@ -170,18 +177,21 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
             [f"{issue.sheet}!{issue.cell}"] if issue.cell else [])
         lines.append(IssueLine(issue.severity, "、".join(places),
                                names.get(issue.indicator_code, ""), issue.year or None,
-                               issue.raw_value, problem, suggestion, issue.rule))
-        if latest is not None and issue.file_id == latest.file.id:
-            cells = [place.rpartition("!")[::2] for place in places] or [(issue.sheet, "")]
-            for sheet, cell in cells:
-                problems.append(CellProblem(issue.severity, sheet, cell,
-                                            names.get(issue.indicator_code, ""),
-                                            issue.year or None, issue.raw_value,
-                                            issue.message_zh))
-    attachment = _annotated_copy(latest, issues, problems)
+                               issue.raw_value, problem, suggestion, issue.rule,
+                               file_name=file_name))
+        if issue.file_id is not None and places:
+            for sheet, cell in (place.rpartition("!")[::2] for place in places):
+                problems.setdefault(issue.file_id, []).append(CellProblem(
+                    issue.severity, sheet, cell, names.get(issue.indicator_code, ""),
+                    issue.year or None, issue.raw_value, issue.message_zh))
+    refused = {i.file_id for i in issues if i.rule in UNREADABLE_RULES}
+    files = files_by_id(session, [*problems, *refused])
+    attachments = [copy for file_id in sorted(problems) if file_id not in refused
+                   and (copy := _annotated_copy(files[file_id], problems[file_id]))]
+    not_marked = sorted({files[f].original_name for f in refused if f in files})
     mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved,
-                       annotated=attachment is not None)
-    return _Draft("issues", department, mail, digest, attachment)
+                       attached=[name for name, _ in attachments], not_marked=not_marked)
+    return _Draft("issues", department, mail, digest, attachments)
 
 
 def _elsewhere(ctx: Context, registry: Registry, department: Department,
@@ -192,20 +202,15 @@ def _elsewhere(ctx: Context, registry: Registry, department: Department,
         ctx, department.name, department.contact, files, owners), answers=[waiting.mail])
 
 
-def _annotated_copy(latest: LatestVersion | None, issues: list[Issue],
-                    problems: list[CellProblem]) -> tuple[str, bytes] | None:
-    """The department's own workbook with its problems marked — unless the reader could
-    not open it the first time (it is never re-opened), or marking it fails; the mail
-    then goes without it."""
-    if latest is None or any(i.rule in UNREADABLE_RULES and i.file_id == latest.file.id
-                             for i in issues):
-        return None
+def _annotated_copy(file: File, problems: list[CellProblem]) -> tuple[str, bytes] | None:
+    """The department's own workbook with its problems marked; when marking it fails,
+    the mail goes without it (and says so)."""
     try:
-        data = annotated_workbook(Path(latest.file.archived_path), problems)
+        data = annotated_workbook(Path(file.archived_path), problems)
     except Exception:
-        log.exception("无法为 %s 生成标注后的表格，邮件不带附件", latest.file.original_name)
+        log.exception("无法为 %s 生成标注后的表格，邮件不带这个附件", file.original_name)
         return None
-    return f"{Path(latest.file.original_name).stem}（问题已标注）.xlsx", data
+    return f"{Path(file.original_name).stem}（问题已标注）.xlsx", data
 
 
 def _reminder_due(session: Session, department: str, today: dt.date, round_: Round) -> bool:
@@ -260,7 +265,7 @@ def _keep(warehouse: Warehouse, settings: Settings, drafts: list[_Draft],
     with warehouse.begin() as session:
         for draft in drafts:
             path = keep_mail(session, settings, office, draft.department or office, draft.kind,
-                             draft.mail, digest=draft.digest, attachment=draft.attachment,
+                             draft.mail, digest=draft.digest, attachments=draft.attachments,
                              answers=draft.answers)
             report.composed[draft.kind] = report.composed.get(draft.kind, 0) + 1
             report.outbox.append(path)
@@ -269,7 +274,7 @@ def _keep(warehouse: Warehouse, settings: Settings, drafts: list[_Draft],
 
 def keep_mail(session: Session, settings: Settings, office: Department, recipient: Department,
               kind: str, mail: Mail, *, digest: str = "",
-              attachment: tuple[str, bytes] | None = None,
+              attachments: Sequence[tuple[str, bytes]] = (),
               answers: list[MailMessage] | None = None) -> Path:
     """Write the message to the outbox and record it for delivery. An answer to the
     department's own messages goes to whoever sent the newest one, in its thread."""
@@ -279,7 +284,7 @@ def keep_mail(session: Session, settings: Settings, office: Department, recipien
     message_id = new_message_id(sender[1])
     thread = Thread(newest.message_id, tuple(newest.references.split())) if newest else None
     message = build_message(mail, sender=sender, to=(recipient.name, address),
-                            message_id=message_id, attachment=attachment, answers=thread)
+                            message_id=message_id, attachments=attachments, answers=thread)
     path = write_eml(settings.outbox_dir, message, f"{kind}_{recipient.code}")
     alert = record_alert(session, department=recipient.code, recipient=address, kind=kind,
                          subject=str(message["Subject"]), digest=digest,

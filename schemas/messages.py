@@ -12,6 +12,8 @@ TEMPLATES = {
     "unparsed": "{place}「{name}」{year}年填写的“{raw}”不是数字；请填写数字（单位：{unit}），"
                 "不适用的填“—”，暂无数据请留空并在备注中说明。",
     "below_minimum": "{place}「{name}」{year}年填报{value}，不能小于{bound}；请核对后改正。",
+    "negative": "{place}「{name}」{year}年填报{value}，不能是负数；请填写当年的实际数"
+                "（没有发生的填0）。",
     "not_positive": "{place}「{name}」{year}年填报{value}，应大于{bound}；请核对后改正。",
     "above_maximum": "{place}「{name}」{year}年填报{value}，超过上限{bound}；"
                      "请核对是否把小数、百分数或单位填错。",
@@ -43,6 +45,8 @@ def value_message(rule: str, indicator: Indicator, catalogue: Catalogue, *, plac
                   year: int, raw: str = "", value: float | None = None,
                   bound: float | None = None) -> str:
     factor = catalogue.factor(indicator)
+    if rule == "below_minimum" and bound == 0 and value is not None and value < 0:
+        rule = "negative"
     return TEMPLATES[rule].format(
         place=place, name=indicator.name, year=year, raw=raw, unit=indicator.unit,
         value=format_quantity(value, indicator, catalogue) if value is not None else raw,

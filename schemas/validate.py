@@ -63,6 +63,16 @@ def validate(
     return run.result()
 
 
+def _one_row_per_cell(issues: list[Issue]) -> list[Issue]:
+    """A value refused by an error is not taken: a warning about that same value (a jump
+    from a negative number, a rate of 135 % that does not match its counts) would only
+    say it again."""
+    refused = {(i.file_sha256, place) for i in issues if i.severity == "error" and i.year
+               for place in i.cells}
+    return [i for i in issues if i.severity == "error" or not i.year or not i.cell
+            or (i.file_sha256, f"{i.sheet}!{i.cell}") not in refused]
+
+
 def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     """pandera's failure cases, with `index` as the row's position in `frame`."""
     try:
@@ -121,8 +131,16 @@ class _Run:
         frame["unparsed"] = (frame["status"] == ParseStatus.UNPARSED.value) & \
             ~np.array(already, dtype=bool)
         frame["approximate"] = frame["status"] == ParseStatus.APPROXIMATE.value
+        # A department's submission is the set of its files: what one file of the batch
+        # gives, another of the same department does not leave missing.
+        given = {(d, c, y) for d, c, y, status in zip(
+            frame["department"], frame["code"], frame["year"], frame["status"], strict=True)
+            if status != ParseStatus.BLANK.value}
+        given_elsewhere = [(d, c, y) in given for d, c, y in
+                           zip(frame["department"], frame["code"], frame["year"], strict=True)]
         frame["missing_value"] = (frame["status"] == ParseStatus.BLANK.value) & \
-            frame["department"].notna() & ~np.array(has_prior, dtype=bool)
+            frame["department"].notna() & ~np.array(has_prior, dtype=bool) & \
+            ~np.array(given_elsewhere, dtype=bool)
         return frame
 
     def _value_frame(self) -> pd.DataFrame:
@@ -197,7 +215,8 @@ class _Run:
             self._value_issues(wide)
             self._relation_issues(wide)
             slipped = self._slip_issues(wide)
-            self._jump_issues(wide.mask(slipped))
+            self._jump_issues(wide.mask(slipped | (wide < 0)))
+        self.issues = _one_row_per_cell(self.issues)
         return ValidationResult(self.issues, self._assessments())
 
     def _issue(self, row: int, rule: str, message: str, *, severity: str | None = None,

@@ -36,6 +36,9 @@ class Grid:
     facts: SheetFacts = field(default_factory=SheetFacts)
     visible: bool = True  # hidden and very hidden sheets are not data
     transposed: bool = False
+    # The sheet's merged ranges, ((first row, first column), (last row, last column)),
+    # 0-based sheet addresses: an annotated copy merges them again.
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
     @property
     def height(self) -> int:
@@ -63,6 +66,7 @@ class Grid:
 
     def fill_merged(self, ranges: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
         """Give every cell of a merged range the value of its top-left cell."""
+        self.merged = list(ranges)
         for (r0, c0), (r1, c1) in ranges:
             r0, r1, c0, c1 = r0 - self.top, r1 - self.top, c0 - self.left, c1 - self.left
             if not (0 <= r0 < self.height and c0 >= 0):

@@ -61,13 +61,15 @@ def read_file(
         _note_hidden(grids, result)
     else:
         readings = _read_hidden(grids, catalogue, years, result)
+    department, issues = identify(grids, folder, file_name, registry)
     if readings is None:
+        # Still someone's file: the department hears that it held no table.
+        result.department = department.code if department else None
         result.issues.append(FileIssue(
             "error", "no_table",
             "没有找到指标表格（需要有“指标名称”列和年度列，如“2021年”）；"
             "请使用下发的填报表填写后重新提交。"))
         return result
-    department, issues = identify(grids, folder, file_name, registry)
     result.issues.extend(issues)
     if department is None and not any(i.rule == "department_conflict" for i in issues):
         department = _infer_department(readings, registry, result)

@@ -43,6 +43,13 @@ def latest_version(session: Session, department: str) -> LatestVersion | None:
     return LatestVersion(rows[0][0], rows[0][1], rows[1][0] if len(rows) > 1 else None)
 
 
+def files_by_id(session: Session, ids: list[int | None]) -> dict[int, File]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {f.id: f for f in session.scalars(select(File).where(File.id.in_(wanted)))}
+
+
 def changes_between(session: Session, old_id: int, new_id: int) -> list[Change]:
     """Cells whose typed value differs between two versions of a department."""
     old, new = aliased(Observation), aliased(Observation)

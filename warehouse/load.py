@@ -92,8 +92,6 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
     elif latest is not None and latest.file_id == file.id:
         return outcome  # the newest version again: nothing to do
     else:
-        if latest is not None:
-            latest.status = "superseded"
         submission = Submission(
             department_key=key, department_code=result.department, file_id=file.id,
             run_id=run_id, version=(latest.version + 1) if latest else 1, status="loading",
@@ -118,9 +116,31 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
     submission.values_accepted = outcome.values_accepted
     submission.errors, submission.warnings = errors, warnings
     submission.loaded_at = utcnow()
+    _retire_unused(session, key, submission.id)
     outcome.submission_id, outcome.version = submission.id, submission.version
     outcome.status = submission.status
     return outcome
+
+
+def _retire_unused(session: Session, key: str, newest_id: int) -> None:
+    """A department's submission is the set of its files still in use: an older version
+    is superseded only once none of its values is taken (or pending) and none of its
+    problems is open — a second file holding other indicators does not replace the first."""
+    earlier = list(session.scalars(select(Submission).where(
+        Submission.department_key == key, Submission.id != newest_id,
+        Submission.status != "superseded")))
+    if not earlier:
+        return
+    ids = [s.id for s in earlier]
+    backing = set(session.scalars(select(Observation.submission_id).where(
+        Observation.submission_id.in_(ids),
+        Observation.id.in_(select(AcceptedValue.observation_id))
+        | Observation.id.in_(select(AcceptedValue.rejected_observation_id)))))
+    open_files = set(session.scalars(select(Issue.file_id).where(
+        Issue.department_key == key, Issue.state.in_(("open", "explained")))))
+    for version in earlier:
+        if version.id not in backing and version.file_id not in open_files:
+            version.status = "superseded"
 
 
 def _file_row(session: Session, incoming: IncomingFile, result: ReadResult) -> File:
