@@ -129,7 +129,8 @@ def test_errors_are_never_accepted_and_cannot_be_explained(edu_template, tmp_pat
     assert (issue.rule, issue.severity, issue.explained) == ("below_minimum", "error", False)
     assert (
         issue.message_zh
-        == "填报表!E5 「落实学生资助政策项数」2021年填报-3项，不能是负数；请填写当年的实际数（没有发生的填0）。"
+        == "填报表!E5 「落实学生资助政策项数」2021年填报-3项，不能是负数；"
+        "请填写当年的实际数（没有发生的填0）。"
     )
     assert not next(a for a in result.assessments if a.observation.cell == "E5").accepted
 
