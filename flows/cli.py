@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -124,14 +125,17 @@ def check_command(
     from schemas.departments import get_registry
     from schemas.issue import SEVERITY_ORDER
     from schemas.labels import SEVERITY_ZH
-    from transforms.inbox import InboxFile, scan_inbox
+    from transforms.inbox import InboxFile, folder_of, scan_inbox
 
     settings = get_settings()
     target = target or settings.inbox_dir
     if not target.exists() and not target.is_symlink():
         console.print(f"[red]找不到 {escape(str(target))}，请检查路径。[/red]")
         raise typer.Exit(2)
-    files = [InboxFile(target, None)] if not target.is_dir() else list(scan_inbox(target))
+    # A file is attributed by the folder it sits in, as a run would.
+    files = ([InboxFile(target, folder_of(target, settings.inbox_dir))] if not target.is_dir()
+             else [dataclasses.replace(f, folder=f.folder or folder_of(f.path, settings.inbox_dir))
+                   for f in scan_inbox(target)])
     if not files:
         console.print(f"{target} 中没有待读取的文件。")
         return
@@ -194,10 +198,19 @@ OutboxOption = Annotated[Path | None, typer.Option("--outbox", help="发件箱�
 
 
 def _override(**values: object) -> None:
-    """Command-line options win over the environment for this process and its runs."""
+    """Command-line options win over the environment for this process and its runs. A
+    path typed on the command line means what it means in the caller's folder, as with
+    every command; an inbox named explicitly must exist (an empty run would mail every
+    department a reminder)."""
     for name, value in values.items():
-        if value is not None:
-            os.environ[f"HUIZONG_{name.upper()}"] = str(value)
+        if value is None:
+            continue
+        if isinstance(value, Path):
+            value = value.expanduser().absolute()
+            if name == "inbox_dir" and not value.is_dir():
+                console.print(f"[red]找不到收件箱 {escape(str(value))}，请检查路径。[/red]")
+                raise typer.Exit(2)
+        os.environ[f"HUIZONG_{name.upper()}"] = str(value)
     get_settings.cache_clear()
 
 

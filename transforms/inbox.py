@@ -55,6 +55,16 @@ def _refusal(path: Path, inbox: Path, mode: int) -> tuple[str, str] | None:
     return None
 
 
+def folder_of(path: Path, inbox: Path) -> str | None:
+    """The department hint of a file looked at on its own, as a run would take it: its
+    first sub-folder under the inbox, or else the folder it sits in."""
+    path, root = path.absolute(), inbox.absolute()
+    if path.is_relative_to(root):
+        parts = path.relative_to(root).parts
+        return parts[0] if len(parts) > 1 else None
+    return path.parent.name or None
+
+
 def scan_inbox(inbox: Path) -> Iterator[InboxFile]:
     """Every entry of the inbox worth looking at, links and special files included (with
     their refusal); sub-folders are entered, linked folders are not."""

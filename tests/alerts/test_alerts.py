@@ -136,7 +136,7 @@ def test_user_text_never_breaks_headers():
     message = build_message(mail, sender=("联席办", "office@example.com"),
                             to=("市教育局\nX-Evil: 1", "edu@example.com"),
                             message_id="<1.huizong@example.com>",
-                            attachment=("恶意\r\n名.xlsx", b"data"))
+                            attachments=[("恶意\r\n名.xlsx", b"data")])
     parsed = email.message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None
     assert parsed["Subject"] == "标题 Bcc: victim@example.com"
@@ -159,7 +159,11 @@ def test_an_encrypted_file_in_a_department_folder_is_explained_to_that_departmen
     mails = _for(_parsed(mailbox), "jiaoyuju@qingyuan.example.gov.cn")
     assert len(mails) == 2
     text = mails[-1].get_body(("plain",)).get_content()
-    assert "错误 | 整个文件 |  |  |  | 文件已加密，请取消密码后重新提交。" in text
-    # A file the reader could not open is never re-opened to annotate it.
-    assert list(mails[-1].iter_attachments()) == []
-    assert "无法打开，因此本邮件没有附上标注后的表格" in text
+    assert ("错误 | 《加密的表格.xlsx》整个文件 |  |  |  | 文件已加密，请取消密码后重新提交。"
+            in text)
+    # A file the reader could not open is never re-opened to annotate it; the good
+    # workbook beside it still has its open problems, and is attached marked.
+    [attached] = [a.get_filename() for a in mails[-1].iter_attachments()]
+    assert attached == "青源市教育局-近五年青年发展数据（盖章版）（问题已标注）.xlsx"
+    assert "《加密的表格.xlsx》无法读取其中的数据，因此没有附上标注后的副本" in text
+    assert f"《{attached}》，问题单元格已标红" in text

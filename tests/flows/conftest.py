@@ -39,11 +39,12 @@ def example_inbox(project):
 HUIZONG = Path(sys.executable).with_name("huizong")
 
 
-def huizong(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
+def huizong(*args: str, timeout: float = 600, cwd: Path | None = None,
+            **env: str) -> subprocess.CompletedProcess:
     """The real command in its own process, talking to this session's Prefect server."""
     from prefect.settings import PREFECT_API_URL
 
     api = PREFECT_API_URL.value()
     environment = {**os.environ, **({"PREFECT_API_URL": str(api)} if api else {}), **env}
     return subprocess.run([HUIZONG, *args], capture_output=True, text=True,
-                          env=environment, timeout=timeout)
+                          env=environment, timeout=timeout, cwd=cwd)

@@ -62,6 +62,37 @@ def test_mistakes_an_operator_can_fix_are_one_line_and_exit_2(tmp_path):
               "HUIZONG_TIMEZONE 不是已知的时区")
     _one_line(huizong("check", str(tmp_path / "没有这个文件.xlsx"), **env), 2, "找不到")
     _one_line(huizong("rerun", "-d", "不存在的局", **env), 2, "不存在的局")
+    _one_line(huizong("run", "--inbox", "没有这个收件箱", cwd=tmp_path, **env), 2,
+              f"找不到收件箱 {tmp_path / '没有这个收件箱'}")
+
+
+def test_paths_typed_on_the_command_line_are_the_callers(tmp_path, prefect_server, corpus):
+    """`huizong run --inbox inbox` in a clerk's folder reads that folder's inbox and
+    writes there, never into the project."""
+    root, caller = tmp_path / "project", tmp_path / "clerk"
+    (caller / "inbox").mkdir(parents=True)
+    sample = corpus.filled_template("science", "科技局.xlsx")
+    (caller / "inbox" / "科技局.xlsx").write_bytes(sample.path.read_bytes())
+    result = huizong("run", "--inbox", "inbox", "--out", "产出", "--outbox", "邮件", cwd=caller,
+                     HUIZONG_ROOT=str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (caller / "产出" / "indicator_table.xlsx").exists()
+    mails = sorted(p.name for p in (caller / "邮件").glob("*.eml"))
+    assert not [name for name in mails if "_science" in name]  # all accepted: nothing to say
+    assert [name for name in mails if "reminder_edu" in name]  # the others owe their data
+    assert not (root / "outputs").exists() and not (root / "outbox").exists()
+    ledger = (caller / "产出" / "ledger.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [line for line in ledger if line.startswith("市科学技术局,5,5,5,0,0,")]
+
+
+def test_check_attributes_a_file_by_its_folder_as_a_run_does(tmp_path, corpus):
+    """A file without 填报单位 in a department's folder is that department's."""
+    sample = corpus.long_table("science", "无单位.xlsx", "科技局")
+    folder = tmp_path / "科技局"
+    folder.mkdir()
+    (folder / "数据.xlsx").write_bytes(sample.path.read_bytes())
+    result = huizong("check", "科技局/数据.xlsx", cwd=tmp_path, HUIZONG_ROOT=str(tmp_path))
+    assert "市科学技术局" in result.stdout and "无法确定报送单位" not in result.stdout
 
 
 def test_a_run_that_finds_the_warehouse_busy_says_for_whom_it_waits(tmp_path,
