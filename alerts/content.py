@@ -124,12 +124,27 @@ def _files(names: list[str]) -> str:
     return "".join(f"《{name}》" for name in names)
 
 
+UNUSED_NOTE = ("以下文件未能读取，其中的内容没有采用；贵单位应报的数据已从其他文件采用，"
+               "这些文件无需再处理：")
+UNUSED_HEADER = ["文件", "未能读取的原因"]
+
+
+def _unused_parts(unused: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """(text lines, html tables) naming the files that were settled unused."""
+    if not unused:
+        return [], []
+    rows = [[name, reason] for name, reason in unused]
+    return (["", UNUSED_NOTE, _text_table([UNUSED_HEADER, *rows])],
+            [f"<p>{escape(UNUSED_NOTE)}</p>" + _table(UNUSED_HEADER, rows)])
+
+
 def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueLine],
                 changes: list[ChangeLine], resolved: list[str], *,
-                attached: list[str] | None = None, not_marked: list[str] | None = None
-                ) -> Mail:
+                attached: list[str] | None = None, not_marked: list[str] | None = None,
+                unused: list[tuple[str, str]] | None = None) -> Mail:
     """`attached`: the annotated copies this mail carries; `not_marked`: the department's
-    files that could not be used at all, so that nothing of them could be marked."""
+    files that could not be used at all, so that nothing of them could be marked;
+    `unused`: (file, reason) of refused files it need not send again."""
     attached, not_marked = attached or [], not_marked or []
     refused_files = sorted({i.file_name for i in issues if i.severity == "error"
                             and i.about_file and i.file_name})
@@ -183,20 +198,27 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
             tables.append("<p>已解决：</p><ul>"
                           + "".join(f"<li>{escape(r)}</li>" for r in resolved) + "</ul>")
         text_parts += ["", note, _text_table(change_rows), *(f"  已解决：{r}" for r in resolved)]
+    unused_text, unused_html = _unused_parts(unused or [])
+    text_parts += unused_text
+    tables += unused_html
     paragraphs += [*(escape(h) for h in how), escape(ctx.signature).replace("\n", "<br>")]
     text = "\n".join([*text_parts, "", *how, "", ctx.signature])
     return Mail(subject, text, _html(paragraphs, tables))
 
 
-def confirmation_mail(ctx: Context, department: str, contact: str, resolved: list[str]) -> Mail:
+def confirmation_mail(ctx: Context, department: str, contact: str, resolved: list[str],
+                      unused: list[tuple[str, str]] | None = None) -> Mail:
     subject = f"{ctx.prefix}{department} 数据已通过校验"
     body = (f"{contact}同志：您好！贵单位重新报送的数据已通过校验，此前提示的问题已全部解决"
             f"（共 {len(resolved)} 项）。" if resolved else
-            f"{contact}同志：您好！贵单位报送的数据已通过校验，已全部采用。")
+            f"{contact}同志：您好！贵单位应报的数据已通过校验，已全部采用"
+            + ("（有的文件未能读取，见下表）。" if unused else "。"))
     items = "".join(f"<li>{escape(r)}</li>" for r in resolved)
-    text = "\n".join([body, *(f"  已解决：{r}" for r in resolved), "", ctx.signature])
+    unused_text, unused_html = _unused_parts(unused or [])
+    text = "\n".join([body, *(f"  已解决：{r}" for r in resolved), *unused_text, "",
+                      ctx.signature])
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
-                                     [f"<ul>{items}</ul>"] if items else []))
+                                     ([f"<ul>{items}</ul>"] if items else []) + unused_html))
 
 
 def _plain(ctx: Context, subject: str, body: str, header: list[str],

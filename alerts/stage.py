@@ -46,6 +46,7 @@ from warehouse.alert_state import (
     latest_version,
     record_alert,
     resolved_since,
+    untold_refusals,
 )
 from warehouse.mail_log import Answerable, unanswered, unused_since
 from warehouse.models import File, Issue, MailMessage, as_utc
@@ -156,10 +157,13 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
             changes = [ChangeLine(c.place, names[c.indicator_code], c.year, c.old, c.new)
                        for c in changes_between(session, latest.previous.id,
                                                 latest.submission.id)]
+    # Files that could not be used although nothing is owed: it is told them once.
+    unused = [(name, split_message(issue.message_zh)[0]) for issue, name in untold_refusals(
+        session, department.code, last.created_at if last is not None else None)]
     if not issues:
-        if asked or (last is not None and last.kind == "issues"):
+        if asked or unused or (last is not None and last.kind == "issues"):
             return _Draft("confirmation", department, confirmation_mail(
-                ctx, department.name, department.contact, resolved))
+                ctx, department.name, department.contact, resolved, unused))
         return None
     digest = _digest(issues)
     stale = last is not None and (ctx.today - _local_date(last.created_at)).days >= \
@@ -190,7 +194,8 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
                    and (copy := _annotated_copy(files[file_id], problems[file_id]))]
     not_marked = sorted({files[f].original_name for f in refused if f in files})
     mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved,
-                       attached=[name for name, _ in attachments], not_marked=not_marked)
+                       attached=[name for name, _ in attachments], not_marked=not_marked,
+                       unused=unused)
     return _Draft("issues", department, mail, digest, attachments)
 
 

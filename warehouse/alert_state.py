@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from schemas.observation import UNREADABLE_RULES
 from warehouse.models import Alert, File, Issue, Observation, Run, Submission, utcnow
 
 
@@ -71,6 +72,25 @@ def resolved_since(session: Session, department: str, since: dt.datetime | None)
     if since is not None:
         query = query.where(Issue.resolved_at > since)
     return list(session.scalars(query.order_by(Issue.id)))
+
+
+def untold_refusals(session: Session, department: str, since: dt.datetime | None
+                    ) -> list[tuple[Issue, str]]:
+    """Files of the department that could not be used, settled because its data came
+    complete from other files (not by a corrected file of the same name) before any
+    mail told it: (issue, file name), for the next mail to name them."""
+    replaced_by = aliased(File)
+    query = (select(Issue, File.original_name).join(File, File.id == Issue.file_id)
+             .join(Submission, Submission.id == Issue.resolved_by_submission_id)
+             .join(replaced_by, replaced_by.id == Submission.file_id)
+             .where(Issue.department_code == department, Issue.state == "resolved",
+                    Issue.rule.in_(UNREADABLE_RULES),
+                    # settled by itself on arrival, or by another file's data
+                    (Submission.file_id == Issue.file_id)
+                    | (replaced_by.original_name != File.original_name)))
+    if since is not None:
+        query = query.where(Issue.first_seen > since)
+    return [(issue, name) for issue, name in session.execute(query.order_by(Issue.id))]
 
 
 def record_alert(session: Session, *, department: str | None, recipient: str, kind: str,

@@ -125,10 +125,11 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
 def _retire_unused(session: Session, key: str, newest_id: int) -> None:
     """A department's submission is the set of its files still in use: an older version
     is superseded only once none of its values is taken (or pending) and none of its
-    problems is open — a second file holding other indicators does not replace the first."""
+    problems is open — a second file holding other indicators does not replace the first.
+    A refused file was never used: it stays 未采用."""
     earlier = list(session.scalars(select(Submission).where(
         Submission.department_key == key, Submission.id != newest_id,
-        Submission.status != "superseded")))
+        Submission.status.in_(("accepted", "partially_accepted")))))
     if not earlier:
         return
     ids = [s.id for s in earlier]
@@ -239,12 +240,16 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
     now = utcnow()
     seen = set()
     created: list[tuple[Issue, str]] = []
+    # A refused file of a department that owes nothing more is no problem to fix (as if
+    # it had arrived before the file that made it complete); its mail still names it.
+    covered_already = not result.readable and _owes_nothing(session, result.department)
     for record in issues:
         identity = _issue_identity(record, key)
         if identity in seen:
             continue
         seen.add(identity)
         state = "explained" if record.explained else "open"
+        settled = covered_already and record.rule in UNREADABLE_RULES
         fields = {
             "severity": record.severity, "state": state, "message_zh": record.message_zh,
             "explanation": record.explanation, "raw_value": record.raw_value,
@@ -252,6 +257,9 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
             "file_id": file.id, "last_submission_id": submission.id, "last_seen": now,
             "resolved_at": None, "resolved_by_submission_id": None,
         }
+        if settled:
+            fields.update(state="resolved", resolved_at=now,
+                          resolved_by_submission_id=submission.id)
         issue = existing.get(identity)
         if issue is None:
             created.append((Issue(department_key=key, department_code=result.department,
@@ -259,7 +267,7 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
                                   scope=identity[4], first_submission_id=submission.id,
                                   first_seen=now, **fields), record.severity))
             continue
-        if issue.state == "resolved":
+        if issue.state == "resolved" and not settled:
             outcome.reopened_issues.append(issue.id)
             outcome.new_severities.append(record.severity)
         for name, value in fields.items():
@@ -268,6 +276,8 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
     session.add_all([issue for issue, _ in created])
     session.flush()
     for issue, severity in created:
+        if issue.state == "resolved":
+            continue  # settled at once: nothing for anyone to fix
         outcome.new_issues.append(issue.id)
         outcome.new_severities.append(severity)
 

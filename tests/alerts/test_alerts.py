@@ -9,7 +9,8 @@ import openpyxl
 from alerts.content import Mail
 from alerts.mail import build_message
 from config import get_settings
-from flows.runs import mail, nightly
+from flows.runs import mail, nightly, open_warehouse
+from tests.alerts.facts import assert_issue_mails_tell_the_facts, assert_summary_tells_the_ledger
 
 PREFIX = "【青源市青年发展数据】"
 
@@ -76,8 +77,12 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     [office] = _for(messages, "lianxiban@qingyuan.example.gov.cn")
     assert office["Subject"].startswith(f"{PREFIX}报送情况日报")
     assert "市残疾人联合会 | 45 | 43 | 2 | 0 | 待修改" in office.get_body(("plain",)).get_content()
-    # The outbox keeps every message as .eml.
+    # The outbox keeps every message as .eml; each says exactly what the warehouse holds.
     assert len(list(example_inbox.outbox_dir.glob("*.eml"))) == 7
+    warehouse = open_warehouse(example_inbox)
+    assert_issue_mails_tell_the_facts(warehouse, example_inbox.outbox_dir)
+    assert_summary_tells_the_ledger(example_inbox.outbox_dir,
+                                    example_inbox.outputs_dir / "ledger.csv")
 
 
 def test_no_spam_what_changed_and_confirmation(example_inbox, smtp):

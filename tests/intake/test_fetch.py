@@ -1,9 +1,12 @@
 """One pass over a real mailbox (Dovecot): what is saved, recorded, answered and filed."""
 
+import email
 import io
 import threading
 import time
 import zipfile
+from email import policy
+from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
@@ -80,6 +83,15 @@ def test_unknown_sender_and_no_attachment(office_mailbox):
     assert outcomes == {"someone@example.com": "unknown_sender",
                         "jiaoyuju@qingyuan.example.gov.cn": "no_spreadsheet"}
     assert reply.recipient == "jiaoyuju@qingyuan.example.gov.cn"
+    # What the clerk reads: an answer in the thread of 《忘了附件》 saying what is missing.
+    answer = email.message_from_bytes(Path(reply.message_path).read_bytes(),
+                                      policy=policy.default)
+    assert answer["Subject"] == ("Re: 【青源市青年发展数据】市教育局 邮件已收到，"
+                                 "但没有可处理的填报表")
+    text = answer.get_body(("plain",)).get_content()
+    assert text.startswith("王芳同志：您好！已收到贵单位的邮件《忘了附件》，"
+                           "但邮件没有附件，数据没有更新。")
+    assert answer["In-Reply-To"] and not list(answer.iter_attachments())
     assert not list(project.inbox_dir.rglob("*.xlsx"))
     status = huizong("status")
     assert "已收取 2 封" in status.stdout and "近 7 天没有可采用表格的邮件 2 封" in status.stdout

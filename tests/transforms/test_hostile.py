@@ -67,6 +67,7 @@ def test_renamed_wps_file_gets_a_save_as_hint(tmp_path):
 def test_hostile_files_stay_within_bounded_memory(hostile_inbox):
     """Read every hostile file in a child process whose address space is capped."""
     files, _good = hostile_inbox
+    before = resource.getrlimit(resource.RLIMIT_AS)
     limit = 1536 * 1024 * 1024
     script = textwrap.dedent(f"""
         import resource, sys
@@ -81,4 +82,4 @@ def test_hostile_files_stay_within_bounded_memory(hostile_inbox):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert len(run.stdout.split()) == len(files)
-    assert resource.getrlimit(resource.RLIMIT_AS)  # the parent is unaffected
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # only the child was capped

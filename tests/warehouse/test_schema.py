@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 from warehouse.migrate import alembic_config, current_revision, head_revision
 from warehouse.models import Base
+from warehouse.store import Warehouse
 
 
 def test_migrations_match_the_models(warehouse):
@@ -25,9 +26,9 @@ def test_init_twice_is_harmless_and_syncs_the_catalogue(warehouse, catalogue):
     assert count == len(catalogue.indicators)
 
 
-def test_sqlite_pragmas(warehouse):
-    if warehouse.engine.dialect.name != "sqlite":
-        return
+def test_sqlite_pragmas(tmp_path):
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'huizong.db'}")
+    warehouse.init()
     with warehouse.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
