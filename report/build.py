@@ -38,12 +38,12 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
     blocks = resolve_blocks(load_template(), resolver)
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = section_charts(table, warehouse.catalogue, warehouse.years, out_dir / "charts")
-    from_draft = resolver.from_draft_zh()
+    from_settings = resolver.from_settings_zh()
     paths = [
         write_markdown(out_dir / "report.md", blocks, resolver.figures, table, warehouse.years,
-                       charts, from_draft),
+                       charts, from_settings),
         write_docx(out_dir / "report.docx", blocks, resolver.figures, table, warehouse.years,
-                   charts, from_draft),
+                   charts, from_settings),
         *(png for _, png in charts),
     ]
     return ReportResult(paths, resolver.figures)

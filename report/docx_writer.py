@@ -92,7 +92,7 @@ def _paragraph(document: DocxDocument, parts: list[str | Figure], role: str,
 
 def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
                table: list[TableRow], years: tuple[int, ...],
-               charts: list[tuple[str, Path]], from_draft: list[str]) -> Path:
+               charts: list[tuple[str, Path]], from_settings: list[str]) -> Path:
     document = Document()
     _fallback_fonts(document)
     section = document.sections[0]
@@ -122,7 +122,7 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
                               + "；".join(figure.to_verify)], "body")
     if not verify:
         _paragraph(document, ["无。"], "body")
-    for line in from_draft:
+    for line in from_settings:
         _paragraph(document, [line], "body")
     _paragraph(document, ["附件三　各项指标五年数据"], "heading")
     _data_table(document, table, years)

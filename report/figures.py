@@ -56,7 +56,7 @@ class Resolver:
         self.years = parameters.round.years
         self.rows = {(r.indicator_code, r.year): r for r in table}
         self.figures: list[Figure] = []
-        self._from_draft: dict[str, str] = {}
+        self._from_settings: dict[str, str] = {}
 
     def parameter(self, name: str) -> str:
         fields = {"city": self.parameters.city, "province": self.parameters.province,
@@ -66,14 +66,15 @@ class Resolver:
         if value is None:
             raise UnboundPlaceholder(f"{UnboundPlaceholder.__doc__}（param:{name}）")
         if name in self.parameters.report:
-            self._from_draft.setdefault(name, str(value))
+            self._from_settings.setdefault(name, str(value))
         return str(value)
 
-    def from_draft_zh(self) -> list[str]:
-        """The names, editions and dates the report took from the draft, for 待核实."""
+    def from_settings_zh(self) -> list[str]:
+        """The names, editions and dates the report took from the round's settings (the
+        draft has XX there), for 待核实."""
         labels = self.parameters.report_labels
-        return [f"{labels[name]}：{value}（据原稿，未与报送数据核对）"
-                for name, value in self._from_draft.items()]
+        return [f"{labels[name]}：{value}（据本轮设置，未与报送数据核对）"
+                for name, value in self._from_settings.items()]
 
     def resolve(self, binding: Binding) -> str | Figure:
         if binding.kind == "param":

@@ -17,7 +17,7 @@ def _inline(block: ResolvedBlock) -> str:
 
 def write_markdown(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
                    table: list[TableRow], years: tuple[int, ...],
-                   charts: list[tuple[str, Path]], from_draft: list[str]) -> Path:
+                   charts: list[tuple[str, Path]], from_settings: list[str]) -> Path:
     lines: list[str] = []
     gaps = [f for f in figures if f.gap]
     for block in blocks:
@@ -37,7 +37,7 @@ def write_markdown(path: Path, blocks: list[ResolvedBlock], figures: list[Figure
     lines += ["", "## 附件二　待核实", ""]
     lines += [f"- [{f.number}] {f.indicator.name}：" + "；".join(f.to_verify) for f in verify] \
         or ["无。"]
-    lines += [f"- {line}" for line in from_draft]
+    lines += [f"- {line}" for line in from_settings]
     lines += ["", "## 附件三　各项指标五年数据", "",
               "| 指标 | 单位 | " + " | ".join(f"{y}年" for y in years) + " |",
               "|---|---|" + "---|" * len(years)]

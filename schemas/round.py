@@ -48,7 +48,7 @@ class RoundParameters(BaseModel):
     round: Round
     # Each value fills one non-figure placeholder of the report.
     report: dict[str, str | int]
-    # What each of them is, in Chinese (the report lists them as 据原稿).
+    # What each of them is, in Chinese (the report lists them as 据本轮设置).
     report_labels: dict[str, str]
 
     @model_validator(mode="after")

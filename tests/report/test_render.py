@@ -68,9 +68,9 @@ def test_sources_and_to_verify_appendix(rendered, figures):
     verify = markdown.split("## 附件二　待核实")[1].split("## 附件三")[0]
     assert "12355青少年服务台线上咨询服务人次：2022年：数值已采用但有提醒" in verify
     # Names and dates filled from round.yaml say where they came from.
-    assert "- 未成年人法治教育微电影片名：守护花开（据原稿，未与报送数据核对）" in verify
-    assert "- 全国少年体操U系列锦标赛年度：2023（据原稿，未与报送数据核对）" in verify
-    assert "香港国际青年电影节届次：八（据原稿" in verify
+    assert "- 未成年人法治教育微电影片名：守护花开（据本轮设置，未与报送数据核对）" in verify
+    assert "- 全国少年体操U系列锦标赛年度：2023（据本轮设置，未与报送数据核对）" in verify
+    assert "香港国际青年电影节届次：八（据本轮设置" in verify
 
 
 def test_no_placeholder_survives(rendered):

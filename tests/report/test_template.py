@@ -108,3 +108,18 @@ def test_every_bound_sentence_states_what_its_figure_means():
 def test_a_binding_without_its_meaning_is_refused():
     with pytest.raises(BadBinding, match="agg="):
         parse_binding("league.lecturers.sessions unit=场次")
+
+
+def test_the_drafts_scope_words_stay(parameters):
+    """An `XX市` event stays a city's (青源市…), an `XX省` one a province's: the value
+    bound there names a place of that level."""
+    values = {"city": parameters.city, "province": parameters.province,
+              **{k: str(v) for k, v in parameters.report.items()}}
+    for line, block in zip(_seed_lines(), load_template(), strict=True):
+        bindings = [p for p in block.parts if isinstance(p, Binding) and not p.as_drafted]
+        tokens = PLACEHOLDER.findall(line)
+        assert len(tokens) == len(bindings), line
+        for token, binding in zip(tokens, bindings, strict=True):
+            if token in ("XX市", "XX省"):
+                assert binding.kind == "param", (token, binding)
+                assert values[binding.key].endswith(token[-1]), (token, binding.key)
