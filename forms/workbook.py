@@ -25,7 +25,7 @@ from forms.layout import (
 from forms.printing import print_ready
 from schemas.catalogue import Catalogue, Indicator
 from schemas.departments import Department, get_registry
-from schemas.describe import AGGREGATION_ZH, describe_checks, format_number
+from schemas.describe import ADDITIVE_ZH, describe_checks, format_number
 from schemas.round import RoundParameters
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
@@ -219,13 +219,13 @@ def _write_guide_sheet(
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         sheet.row_dimensions[row].height = 24 if row == 1 else 30
     header_row = len(lines) + 2
-    headers = ("序号", "指标代码", "指标名称", "单位", "统计口径", "校验规则", "报告用法")
+    headers = ("序号", "指标代码", "指标名称", "单位", "统计口径", "校验规则", "各年能否相加")
     for column, text in enumerate(headers, start=1):
         cell = sheet.cell(header_row, column, text)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BOX
     for offset, indicator in enumerate(indicators, start=1):
         values = (offset, indicator.code, indicator.name, indicator.unit, indicator.definition,
-                  describe_checks(indicator, catalogue), AGGREGATION_ZH[indicator.aggregation])
+                  describe_checks(indicator, catalogue), ADDITIVE_ZH[indicator.additive])
         for column, value in enumerate(values, start=1):
             cell = sheet.cell(header_row + offset, column, value)
             cell.font, cell.border = BODY_FONT, BOX

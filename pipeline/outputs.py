@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from report.figures import figures_by_indicator
+from schemas.round import get_round
 from warehouse.exports import PRODUCT_FILES, write_exports
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, TableRow, consolidated_table, ledger, open_issues
@@ -24,8 +26,12 @@ def export_products(warehouse: Warehouse, out_dir: Path) -> Products:
                                    warehouse.years)
         rows = ledger(session, table, warehouse.registry)
         issues = open_issues(session)
+    # The table's 五年报告取值 is the report's own figure, never a second aggregation.
+    usage = {code: (figure.value, figure.aggregation_zh) for code, figure in
+             figures_by_indicator(table, warehouse.catalogue, warehouse.registry,
+                                  get_round()).items()}
     paths = write_exports(out_dir, table, rows, issues, warehouse.catalogue, warehouse.years,
-                          names)
+                          names, usage)
     return Products(paths, table, rows)
 
 

@@ -38,7 +38,7 @@ def section_charts(table: list[TableRow], catalogue: Catalogue, years: tuple[int
     charts = []
     for section, title in catalogue.sections.items():
         chosen = [i for i in catalogue.indicators
-                  if i.section == section and i.aggregation == "sum"][:PER_CHART]
+                  if i.section == section and i.additive][:PER_CHART]
         if not chosen:
             continue
         series = [(i.name, i.unit, [values.get((i.code, y)) for y in years]) for i in chosen]

@@ -3,9 +3,10 @@ print, and where each contributing value came from."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from report.template import Binding, Block
+from report.template import Binding, Block, load_template
 from report.wording import around, word
 from schemas.catalogue import Catalogue, Indicator
 from schemas.departments import Registry
@@ -47,6 +48,10 @@ class Figure:
 
 class UnboundPlaceholder(Exception):
     """报告模板中的占位符没有对应的指标或参数，请检查 report/template.md。"""
+
+
+class NonAdditiveSum(Exception):
+    """报告模板把各年不能相加的指标写成了五年合计（agg=sum），请检查 report/template.md。"""
 
 
 class Resolver:
@@ -154,8 +159,44 @@ class ResolvedBlock:
 
 def resolve_blocks(blocks: list[Block], resolver: Resolver) -> list[ResolvedBlock]:
     """Each block with its bindings replaced by text or figures, in reading order."""
+    check_sums(blocks, resolver.catalogue)
     return [ResolvedBlock(block.kind, [resolver.resolve(p) if isinstance(p, Binding) else p
                                        for p in block.parts]) for block in blocks]
+
+
+def check_sums(blocks: list[Block], catalogue: Catalogue) -> None:
+    """A five-year sum of a stock, a roster or the same households counted every year
+    would print as distinct (受惠家庭398户 for 70+76+80+84+88): refused, naming the
+    sentence, before anything is written."""
+    for block in blocks:
+        for position, part in enumerate(block.parts):
+            if not (isinstance(part, Binding) and part.kind == "figure"
+                    and part.aggregation == "sum"):
+                continue
+            indicator = catalogue.indicator(part.key)
+            if not indicator.additive:
+                raise NonAdditiveSum(
+                    f"{NonAdditiveSum.__doc__}（“{_sentence(block, position)}”：「"
+                    f"{indicator.name}」各年不能相加，请改为 agg=latest 或 agg=year:年份）")
+
+
+def _sentence(block: Block, position: int) -> str:
+    """The clause of `block` around its part at `position`, the figure written XX."""
+    marker = "\0"
+    text = "".join(marker if n == position else ("XX" if isinstance(p, Binding) else p)
+                   for n, p in enumerate(block.parts))
+    clauses = re.split(r"(?<=[。；])", text)
+    found = next(c for c in clauses if marker in c)
+    return found.replace(marker, "XX").strip()
+
+
+def figures_by_indicator(table: list[TableRow], catalogue: Catalogue, registry: Registry,
+                         parameters: RoundParameters) -> dict[str, Figure]:
+    """What the report says of each bound indicator: the one aggregation of its figure,
+    for the table's 五年报告取值 and 报告用法."""
+    resolver = Resolver(table, catalogue, registry, parameters)
+    resolve_blocks(load_template(), resolver)
+    return {figure.indicator.code: figure for figure in resolver.figures}
 
 
 def describe_source(figure: Figure) -> str:

@@ -57,7 +57,7 @@ class Indicator(Frozen):
     unit: str
     department: str
     kind: Literal["count", "amount", "percent"]
-    aggregation: Literal["sum", "latest"]
+    additive: bool  # the years may be added up (a flow), or not (a stock, a roster)
     section: int = Field(ge=1)
     definition: str = Field(min_length=4)
     checks: Checks = Checks()

@@ -7,6 +7,7 @@ import math
 from schemas.catalogue import AtLeast, Catalogue, Indicator, PartsWithinTotal, RateMatches
 
 AGGREGATION_ZH = {"sum": "五年合计", "latest": "取最近一年"}
+ADDITIVE_ZH = {True: "可相加（每年新发生的数）", False: "不相加（每年的现有数、名单或比率）"}
 
 
 def format_number(value: float) -> str:

@@ -16,12 +16,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from config.clock import iso_local, local_text
 from forms.printing import print_ready
 from schemas.catalogue import Catalogue, Indicator
-from schemas.describe import AGGREGATION_ZH
 from schemas.issue import SEVERITY_ORDER
 from schemas.labels import CELL_STATUS_ZH, ISSUE_STATE_ZH, LEDGER_ZH, SEVERITY_ZH
 from schemas.round import get_round
 from warehouse.models import Issue
-from warehouse.table import LedgerRow, TableRow, aggregate
+from warehouse.table import LedgerRow, TableRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 STATUS_FILL = {"warning": "FFF2CC", "pending": "F8CBAD", "rejected": "FF9999",
@@ -41,6 +40,7 @@ STATUS_MEANING_ZH = {
     "not_applicable": "单位填报为“不适用”（—）",
 }
 
+NOT_IN_REPORT_ZH = "报告未引用"
 PRODUCT_FILES = ("indicator_table.csv", "issues.csv", "ledger.csv", "indicator_table.xlsx")
 # Codes stay stable for programs; each code column is followed (at the end, so no
 # program's column moves) by its Chinese label for the person who opens the file.
@@ -85,7 +85,10 @@ def issue_rows(issues: Sequence[tuple[Issue, str]], names: dict[str, str]) -> li
 
 def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
                   issues: Sequence[tuple[Issue, str]], catalogue: Catalogue,
-                  years: tuple[int, ...], names: dict[str, str]) -> list[Path]:
+                  years: tuple[int, ...], names: dict[str, str],
+                  usage: dict[str, tuple[float | None, str]]) -> list[Path]:
+    """`usage`: indicator code -> (the report's figure, which years it means), for the
+    indicators the report cites."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in PRODUCT_FILES]
     _write_csv(paths[0], TABLE_COLUMNS, (
@@ -98,20 +101,21 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
         [r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
          iso_local(r.last_submission), r.mail_sender, iso_local(r.mail_sent_at), r.status,
          LEDGER_ZH[r.status]] for r in ledger))
-    _write_workbook(paths[3], table, ledger, issues, names, catalogue, years)
+    _write_workbook(paths[3], table, ledger, issues, names, catalogue, years, usage)
     return paths
 
 
 def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
                     issues: Sequence[tuple[Issue, str]], names: dict[str, str],
-                    catalogue: Catalogue, years: tuple[int, ...]) -> None:
+                    catalogue: Catalogue, years: tuple[int, ...],
+                    usage: dict[str, tuple[float | None, str]]) -> None:
     """For people: Chinese everywhere, codes hidden, A4 and one page wide when printed."""
     city = get_round().city
     span = f"{years[0]}—{years[-1]}年"
     workbook = Workbook()
     summary = workbook.active
     summary.title = "汇总"
-    _wide_sheet(summary, table, catalogue, years)
+    _wide_sheet(summary, table, catalogue, years, usage)
     print_ready(summary, f"{city}青年发展指标汇总表（{span}）", landscape=True, repeat_rows="1:1")
     ledger_sheet = workbook.create_sheet("报送情况")
     _rows(ledger_sheet, ["责任单位", "应报项数", "已报项数", "已采用项数", "待改错误", "待核提醒",
@@ -177,7 +181,7 @@ def _number_format(indicator: Indicator) -> str:
 
 
 def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
-                years: tuple[int, ...]) -> None:
+                years: tuple[int, ...], usage: dict[str, tuple[float | None, str]]) -> None:
     header = ["指标代码", "指标名称", "单位", "责任单位", *(f"{y}年" for y in years),
               "五年报告取值", "报告用法"]
     sheet.append(header)
@@ -190,11 +194,9 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
     for code, cells in by_indicator.items():
         indicator = catalogue.indicator(code)
         first = next(iter(cells.values()))
-        values = {y: cells[y].value if cells[y].status != "rejected" else None for y in cells}
-        total = aggregate(values, indicator.aggregation, years)
+        total, used_as = usage.get(code, (None, NOT_IN_REPORT_ZH))
         sheet.append([code, escape(first.indicator_name), first.unit, escape(first.department),
-                      *(_display(cells[y]) for y in years), total,
-                      AGGREGATION_ZH[indicator.aggregation]])
+                      *(_display(cells[y]) for y in years), total, used_as])
         line = sheet.max_row
         for cell in sheet[line]:
             cell.border = BOX

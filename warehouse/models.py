@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,7 +59,7 @@ class Indicator(Base):
     factor: Mapped[float] = mapped_column(Float)
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
     kind: Mapped[str] = mapped_column(String(20))
-    aggregation: Mapped[str] = mapped_column(String(20))
+    additive: Mapped[bool] = mapped_column(Boolean, server_default=false())
     section: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)  # order in the catalogue
 

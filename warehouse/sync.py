@@ -18,6 +18,6 @@ def sync_reference_data(session: Session, catalogue: Catalogue, registry: Regist
     upsert(session, Indicator, [
         {"code": i.code, "name": i.name, "unit": i.unit, "base_unit": catalogue.base_unit(i),
          "factor": catalogue.factor(i), "department_code": i.department, "kind": i.kind,
-         "aggregation": i.aggregation, "section": i.section, "position": position}
+         "additive": i.additive, "section": i.section, "position": position}
         for position, i in enumerate(catalogue.indicators)
     ], keys=["code"])

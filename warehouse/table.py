@@ -93,16 +93,6 @@ def _status(accepted: AcceptedValue | None) -> str:
     return "warning" if accepted.flagged else "ok"
 
 
-def aggregate(row_values: dict[int, float | None], aggregation: str,
-              years: tuple[int, ...]) -> float | None:
-    """The five-year figure: the sum of the yearly amounts, or the latest year's value.
-    None when a year it needs is missing."""
-    if aggregation == "latest":
-        return row_values.get(years[-1])
-    needed = [row_values.get(year) for year in years]
-    return None if any(v is None for v in needed) else round(sum(needed), 6)
-
-
 def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[LedgerRow]:
     last = dict(session.execute(
         select(Submission.department_code, func.max(Submission.received_at))

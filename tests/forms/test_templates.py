@@ -88,7 +88,7 @@ def test_guide_sheet_lists_every_indicator_with_its_checks(template_dir, catalog
         assert indicator.code in cells and indicator.definition in cells
     joined = "\n".join(map(str, cells))
     assert "「普通学校随班就读残疾儿童人数」 不得超过 「义务教育阶段残疾儿童人数」" in joined
-    assert "五年合计" in joined and "取最近一年" in joined
+    assert "可相加（每年新发生的数）" in joined and "不相加（每年的现有数、名单或比率）" in joined
     assert sheet.protection.sheet is True
 
 

@@ -19,7 +19,7 @@ def test_an_unchanged_chart_is_kept_and_a_changed_one_redrawn(tmp_path, catalogu
     section = min(first)
     number = next(n for n, title in catalogue.sections.items() if title == section)
     charted = next(i.code for i in catalogue.indicators
-                   if i.section == number and i.aggregation == "sum")
+                   if i.section == number and i.additive)
     row = next(r for r in table if r.indicator_code == charted and r.value)
     changed = [dataclasses.replace(r, value=r.value * 2) if r is row else r for r in table]
     section_charts(table, catalogue, warehouse.years, out)

@@ -86,6 +86,8 @@ LATEST = {  # stocks, rosters, rates, standards: 现有…、名单、…率、�
     "sports.snowboard_national.shortlisted", "sports.snowboard_provincial.selected",
     "league.volunteers.registered", "league.volunteer_teams.count",
     "science.tech_envoys.dispatched", "disabled.family_doctor.signing_rate",
+    # the same children and households are counted again each year: never summed
+    "disabled.child_rehabilitation.trained", "disabled.living_allowance.families",
 }
 NAMED_YEAR = {  # 参加2023年…等体育赛事，荣获奖牌X枚
     "sports.competitions.medals": "param:gymnastics_event_year",
@@ -123,3 +125,23 @@ def test_the_drafts_scope_words_stay(parameters):
             if token in ("XX市", "XX省"):
                 assert binding.kind == "param", (token, binding)
                 assert values[binding.key].endswith(token[-1]), (token, binding.key)
+
+
+def test_every_bound_indicator_is_summed_only_if_its_years_add_up(catalogue):
+    """What each binding means agrees with the catalogue: a sum only of a flow."""
+    bindings = [p for block in load_template() for p in block.parts
+                if isinstance(p, Binding) and p.kind == "figure"]
+    for binding in bindings:
+        if binding.aggregation == "sum":
+            assert catalogue.indicator(binding.key).additive, binding.key
+
+
+def test_a_sum_of_a_non_additive_indicator_is_refused_naming_its_sentence(tmp_path, catalogue):
+    from report.figures import NonAdditiveSum, check_sums
+
+    template = tmp_path / "template.md"
+    template.write_text("并为残疾儿童发放补助，受惠家庭{{ disabled.living_allowance.families "
+                        "agg=sum unit=户 }}。帮扶困难家庭青少年。", encoding="utf-8")
+    with pytest.raises(NonAdditiveSum, match="“并为残疾儿童发放补助，受惠家庭XX。”：「"
+                                             "康复救助家庭生活补助受惠家庭数」各年不能相加"):
+        check_sums(load_template(template), catalogue)

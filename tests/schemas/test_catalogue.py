@@ -7,69 +7,69 @@ from schemas.departments import get_registry
 from schemas.names import normalise_name
 
 # The minimum the foundation issue asks for, copied from the report text:
-# canonical name, reporting unit, department, aggregation.
+# canonical name, reporting unit, department, whether its years add up.
 REQUIRED = """
-党史学习教育参与团员青年人次 万人次 团市委 sum
-主题团课队课覆盖率 % 团市委 latest
-青年讲师团党史宣讲场次 场次 团市委 sum
-红领巾巡讲团红色故事宣讲场次 场 团市委 sum
-落实学生资助政策项数 项 市教育局 latest
-学生资助受益学生人次 万人次 市教育局 sum
-义务教育阶段残疾儿童人数 人 市教育局 latest
-普通学校随班就读残疾儿童人数 人 市教育局 latest
-接受特殊教育残疾儿童人数 人 市教育局 latest
-残疾儿童入学率 % 市教育局 latest
-补充青年教育人才人数 人 市教育局 sum
-教师奖励性补贴人均金额 元 市教育局 latest
-比较性绩效工资人均金额 元 市教育局 latest
-村小任教基层津贴 元 市教育局 latest
-教学点任教基层津贴 元 市教育局 latest
-到农村学校支教骨干教师和干部人数 人 市教育局 sum
-公共文化场馆开展青少年线上线下活动场次 场次 市文化广电旅游体育局 sum
-免费体育技能指导青少年人次 万人次 市文化广电旅游体育局 sum
-青少年体育赛事获得奖牌数 枚 市文化广电旅游体育局 sum
-入选省跳水学校后备人才集训队人数 人 市文化广电旅游体育局 sum
-入围全国单板滑雪集训名单人数 人 市文化广电旅游体育局 sum
-入选省单板滑雪名单人数 人 市文化广电旅游体育局 sum
-心理辅导机构和社会组织数 家 市卫生健康委员会 latest
-注册心理咨询志愿者人数 人 市卫生健康委员会 latest
-12355青少年服务台线上咨询服务人次 人次 团市委 sum
-吸纳创业团队数 个 市人力资源和社会保障局 sum
-创业团队经营收入 亿元 市人力资源和社会保障局 sum
-为企业招引大学生人数 人 市人力资源和社会保障局 sum
-举办招聘会次数 次 市人力资源和社会保障局 sum
-引进急需紧缺技能人才人数 人 市人力资源和社会保障局 sum
-青年就业创业培训班期数 期 市人力资源和社会保障局 sum
-青年就业创业培训人次 万人次 市人力资源和社会保障局 sum
-参与返家乡社会实践大学生人数 人 团市委 sum
-规范注册青年志愿者人数 万人 团市委 latest
-志愿服务队伍数 支 团市委 latest
-志愿服务时长 万小时 团市委 sum
-表彰青年典型人数 人 团市委 sum
-募集关爱资金 万元 团市委 sum
-资助因疫致困青少年人数 人 团市委 sum
-青年科技特派员下乡服务人数 人 市科学技术局 sum
-绿色通道回乡就业青年人数 人 市委组织部 sum
-批准逮捕侵害未成年人犯罪案件数 件 市人民检察院 sum
-批准逮捕侵害未成年人犯罪人数 人 市人民检察院 sum
-提起公诉侵害未成年人犯罪案件数 件 市人民检察院 sum
-提起公诉侵害未成年人犯罪人数 人 市人民检察院 sum
-未成年人涉嫌犯罪批捕人数 人 市人民检察院 sum
-未成年人涉嫌犯罪不批捕人数 人 市人民检察院 sum
-未成年人涉嫌犯罪不起诉人数 人 市人民检察院 sum
-未成年人涉嫌犯罪起诉人数 人 市人民检察院 sum
-未成年被害人社会救助人次 人次 市人民检察院 sum
-未成年人法治课次数 次 市人民检察院 sum
-在校未成年人参与法治学习人次 万人次 市人民检察院 sum
-残疾青年康复救助人次 人次 市残疾人联合会 sum
-残疾青年技能培训人次 人次 市残疾人联合会 sum
-为残疾青年提供就业岗位数 个 市残疾人联合会 sum
-残疾青年家庭医生签约率 % 市残疾人联合会 latest
-残疾儿童康复救助训练人数 人 市残疾人联合会 sum
-残疾儿童手术救助人数 人 市残疾人联合会 sum
-康复救助经费 万元 市残疾人联合会 sum
-康复救助家庭生活补助资金 万元 市残疾人联合会 sum
-康复救助家庭生活补助受惠家庭数 户 市残疾人联合会 sum
+党史学习教育参与团员青年人次 万人次 团市委 true
+主题团课队课覆盖率 % 团市委 false
+青年讲师团党史宣讲场次 场次 团市委 true
+红领巾巡讲团红色故事宣讲场次 场 团市委 true
+落实学生资助政策项数 项 市教育局 false
+学生资助受益学生人次 万人次 市教育局 true
+义务教育阶段残疾儿童人数 人 市教育局 false
+普通学校随班就读残疾儿童人数 人 市教育局 false
+接受特殊教育残疾儿童人数 人 市教育局 false
+残疾儿童入学率 % 市教育局 false
+补充青年教育人才人数 人 市教育局 true
+教师奖励性补贴人均金额 元 市教育局 false
+比较性绩效工资人均金额 元 市教育局 false
+村小任教基层津贴 元 市教育局 false
+教学点任教基层津贴 元 市教育局 false
+到农村学校支教骨干教师和干部人数 人 市教育局 true
+公共文化场馆开展青少年线上线下活动场次 场次 市文化广电旅游体育局 true
+免费体育技能指导青少年人次 万人次 市文化广电旅游体育局 true
+青少年体育赛事获得奖牌数 枚 市文化广电旅游体育局 true
+入选省跳水学校后备人才集训队人数 人 市文化广电旅游体育局 false
+入围全国单板滑雪集训名单人数 人 市文化广电旅游体育局 false
+入选省单板滑雪名单人数 人 市文化广电旅游体育局 false
+心理辅导机构和社会组织数 家 市卫生健康委员会 false
+注册心理咨询志愿者人数 人 市卫生健康委员会 false
+12355青少年服务台线上咨询服务人次 人次 团市委 true
+吸纳创业团队数 个 市人力资源和社会保障局 true
+创业团队经营收入 亿元 市人力资源和社会保障局 true
+为企业招引大学生人数 人 市人力资源和社会保障局 true
+举办招聘会次数 次 市人力资源和社会保障局 true
+引进急需紧缺技能人才人数 人 市人力资源和社会保障局 true
+青年就业创业培训班期数 期 市人力资源和社会保障局 true
+青年就业创业培训人次 万人次 市人力资源和社会保障局 true
+参与返家乡社会实践大学生人数 人 团市委 true
+规范注册青年志愿者人数 万人 团市委 false
+志愿服务队伍数 支 团市委 false
+志愿服务时长 万小时 团市委 true
+表彰青年典型人数 人 团市委 true
+募集关爱资金 万元 团市委 true
+资助因疫致困青少年人数 人 团市委 true
+青年科技特派员下乡服务人数 人 市科学技术局 false
+绿色通道回乡就业青年人数 人 市委组织部 true
+批准逮捕侵害未成年人犯罪案件数 件 市人民检察院 true
+批准逮捕侵害未成年人犯罪人数 人 市人民检察院 true
+提起公诉侵害未成年人犯罪案件数 件 市人民检察院 true
+提起公诉侵害未成年人犯罪人数 人 市人民检察院 true
+未成年人涉嫌犯罪批捕人数 人 市人民检察院 true
+未成年人涉嫌犯罪不批捕人数 人 市人民检察院 true
+未成年人涉嫌犯罪不起诉人数 人 市人民检察院 true
+未成年人涉嫌犯罪起诉人数 人 市人民检察院 true
+未成年被害人社会救助人次 人次 市人民检察院 true
+未成年人法治课次数 次 市人民检察院 true
+在校未成年人参与法治学习人次 万人次 市人民检察院 true
+残疾青年康复救助人次 人次 市残疾人联合会 true
+残疾青年技能培训人次 人次 市残疾人联合会 true
+为残疾青年提供就业岗位数 个 市残疾人联合会 true
+残疾青年家庭医生签约率 % 市残疾人联合会 false
+残疾儿童康复救助训练人数 人 市残疾人联合会 false
+残疾儿童手术救助人数 人 市残疾人联合会 true
+康复救助经费 万元 市残疾人联合会 true
+康复救助家庭生活补助资金 万元 市残疾人联合会 true
+康复救助家庭生活补助受惠家庭数 户 市残疾人联合会 false
 """
 REQUIRED_ROWS = [line.split() for line in REQUIRED.strip().splitlines()]
 
@@ -79,13 +79,13 @@ def catalogue() -> Catalogue:
     return get_catalogue()
 
 
-@pytest.mark.parametrize(("name", "unit", "department", "aggregation"), REQUIRED_ROWS)
-def test_required_indicator_present(catalogue, name, unit, department, aggregation):
+@pytest.mark.parametrize(("name", "unit", "department", "additive"), REQUIRED_ROWS)
+def test_required_indicator_present(catalogue, name, unit, department, additive):
     by_name = {i.name: i for i in catalogue.indicators}
     indicator = by_name[name]
     assert indicator.unit == unit
     assert get_registry().get(indicator.department).name == department
-    assert indicator.aggregation == aggregation
+    assert indicator.additive == (additive == "true")
 
 
 def test_codes_unique_and_ascii(catalogue):
