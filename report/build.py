@@ -7,12 +7,12 @@ from pathlib import Path
 
 from report.charts import section_charts
 from report.docx_writer import write_docx
-from report.figures import Figure, Resolver, resolve_blocks
+from report.figures import Figure, Resolver, open_warnings, resolve_blocks
 from report.markdown import write_markdown
 from report.template import load_template
 from schemas.round import get_round
 from warehouse.store import Warehouse
-from warehouse.table import consolidated_table
+from warehouse.table import consolidated_table, open_issues
 
 
 @dataclass(slots=True)
@@ -34,7 +34,8 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
     with warehouse.begin() as session:
         table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
                                    warehouse.years)
-    resolver = Resolver(table, warehouse.catalogue, warehouse.registry, parameters)
+        warnings = open_warnings(open_issues(session))
+    resolver = Resolver(table, warehouse.catalogue, warehouse.registry, parameters, warnings)
     blocks = resolve_blocks(load_template(), resolver)
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = section_charts(table, warehouse.catalogue, warehouse.years, out_dir / "charts")
@@ -44,6 +45,8 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
                        charts, from_settings),
         write_docx(out_dir / "report.docx", blocks, resolver.figures, table, warehouse.years,
                    charts, from_settings),
+        write_docx(out_dir / "report_clean.docx", blocks, resolver.figures, table,
+                   warehouse.years, charts, from_settings, clean=True),
         *(png for _, png in charts),
     ]
     return ReportResult(paths, resolver.figures)

@@ -18,7 +18,8 @@ from lxml import etree
 from openpyxl.utils import column_index_from_string
 
 from report.charts import chart_caption
-from report.figures import Figure, ResolvedBlock
+from report.figures import Figure, ResolvedBlock, signature_lines
+from report.inline import pieces
 from schemas.describe import format_number
 from schemas.labels import CELL_STATUS_ZH
 from schemas.round import get_round
@@ -60,7 +61,8 @@ def _fallback_fonts(document: DocxDocument) -> None:
 
 
 def _paragraph(document: DocxDocument, parts: list[str | Figure], role: str,
-               alignment: WD_ALIGN_PARAGRAPH | None = None) -> Paragraph:
+               alignment: WD_ALIGN_PARAGRAPH | None = None, *, clean: bool = False
+               ) -> Paragraph:
     paragraph = document.add_paragraph()
     format_ = paragraph.paragraph_format
     format_.line_spacing = Pt(28)
@@ -69,30 +71,39 @@ def _paragraph(document: DocxDocument, parts: list[str | Figure], role: str,
         paragraph.alignment = alignment
     if role == "body":
         format_.first_line_indent = Pt(32)
-    for part in parts:
-        if isinstance(part, str):
-            _font(paragraph.add_run(part), role)
-            continue
-        # Only the gap marker is highlighted; the draft's unit words around it are text.
-        before, marker, after = part.text.partition(part.marker) if part.gap \
-            else (part.text, "", "")
-        for text, highlighted in ((before, False), (marker, True), (after, False)):
-            if not text:
-                continue
-            run = paragraph.add_run(text)
-            _font(run, role)
-            if highlighted:
-                run.font.highlight_color = 7  # yellow
-                run.font.color.rgb = RGBColor(0xC0, 0, 0)
-        mark = paragraph.add_run(f"[{part.number}]")
-        _font(mark, role)
-        mark.font.superscript = True
+    if role == "heading":
+        format_.keep_with_next = True  # never the last line of a page
+    for piece in pieces(parts, clean=clean):
+        run = paragraph.add_run(piece.text)
+        _font(run, role)
+        if piece.role in ("gap", "check"):  # the marks, not the draft's words around them
+            run.font.highlight_color = 7  # yellow
+            run.font.color.rgb = RGBColor(0xC0, 0, 0)
+        elif piece.role == "ref":
+            run.font.superscript = True
     return paragraph
+
+
+def _boxed(paragraph: Paragraph, fill: str = "FFF2CC") -> None:
+    """A bordered, shaded paragraph: the gap list stands apart from the body text."""
+    properties = paragraph._p.get_or_add_pPr()
+    borders = etree.SubElement(properties, qn("w:pBdr"))
+    for side in ("top", "left", "bottom", "right"):
+        edge = etree.SubElement(borders, qn(f"w:{side}"))
+        for name, value in (("val", "single"), ("sz", "6"), ("space", "4"),
+                            ("color", "C00000")):
+            edge.set(qn(f"w:{name}"), value)
+    shading = etree.SubElement(properties, qn("w:shd"))
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:fill"), fill)
 
 
 def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
                table: list[TableRow], years: tuple[int, ...],
-               charts: list[tuple[str, Path]], from_settings: list[str]) -> Path:
+               charts: list[tuple[str, Path]], from_settings: list[str], *,
+               clean: bool = False) -> Path:
+    """The traced draft, or with `clean` the copy for leaders: the same text without
+    reference marks, highlights, the gap list or the appendices."""
     document = Document()
     _fallback_fonts(document)
     section = document.sections[0]
@@ -103,18 +114,35 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
     for block in blocks:
         if block.kind == "title":
             _paragraph(document, block.parts, "title", WD_ALIGN_PARAGRAPH.CENTER)
-            if gaps:
-                _paragraph(document, [f"待补数据 {len(gaps)} 项：" + "；".join(
-                    f.marker.strip("【】") for f in gaps)], "body")
+            if gaps and not clean:
+                box = _paragraph(document, [f"待补数据 {len(gaps)} 项（正文中以【待补：…】标出）："
+                                            + "；".join(f.marker.strip("【】") for f in gaps)],
+                                 "body")
+                box.paragraph_format.first_line_indent = Pt(0)
+                _boxed(box)
         elif block.kind == "heading":
-            _paragraph(document, block.parts, "heading")
+            _paragraph(document, block.parts, "heading", clean=clean)
         else:
-            _paragraph(document, block.parts, "body")
+            _paragraph(document, block.parts, "body", clean=clean)
+    for line in signature_lines():
+        _paragraph(document, [line], "body", WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format \
+            .first_line_indent = Pt(0)
+    if not clean:
+        _appendices(document, figures, table, years, charts, from_settings)
+    _page_numbers(section)
+    _properties(document, blocks[0].text if blocks else "")
+    document.save(path)
+    return path
+
+
+def _appendices(document: DocxDocument, figures: list[Figure], table: list[TableRow],
+                years: tuple[int, ...], charts: list[tuple[str, Path]],
+                from_settings: list[str]) -> None:
     document.add_page_break()
     _paragraph(document, ["附件一　数据来源"], "heading")
     _grid(document, ["序号", "指标", "取值", "取数", "来源文件与单元格"],
           [[str(f.number), f.indicator.name, _value_text(f), f.aggregation_zh, _sources(f)]
-           for f in figures], numeric_columns={0, 2}, widths=(1.0, 4.6, 2.6, 2.2, 5.2))
+           for f in figures], numeric_columns={0, 2}, widths=(1.4, 4.4, 2.6, 2.2, 5.0))
     _paragraph(document, ["附件二　待核实"], "heading")
     verify = [f for f in figures if f.to_verify]
     for figure in verify or []:
@@ -130,15 +158,13 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
         _paragraph(document, ["附件四　五年趋势图"], "heading")
         for number, (title, png) in enumerate(charts, start=1):
             document.add_picture(str(png), width=Cm(15.5))
-            document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            picture = document.paragraphs[-1]
+            picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            picture.paragraph_format.keep_with_next = True  # the caption stays with it
             caption = document.add_paragraph()
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
             run = caption.add_run(chart_caption(number, title))
             run.font.size = TABLE_SIZE
-    _page_numbers(section)
-    _properties(document, blocks[0].text if blocks else "")
-    document.save(path)
-    return path
 
 
 def _value_text(figure: Figure) -> str:
@@ -212,7 +238,10 @@ def _grid(document: DocxDocument, header: list[str], rows: list[list[str]], *,
     repeat = etree.SubElement(grid.rows[0]._tr.get_or_add_trPr(), qn("w:tblHeader"))
     repeat.set(qn("w:val"), "true")
     for line, texts in enumerate([header, *rows]):
-        cells = grid.rows[0].cells if line == 0 else grid.add_row().cells
+        row = grid.rows[0] if line == 0 else grid.add_row()
+        # A row is never split across two pages.
+        etree.SubElement(row._tr.get_or_add_trPr(), qn("w:cantSplit")).set(qn("w:val"), "true")
+        cells = row.cells
         for column, (cell, text) in enumerate(zip(cells, texts, strict=True)):
             paragraph = cell.paragraphs[0]
             run = paragraph.add_run(text)

@@ -4,14 +4,17 @@ print, and where each contributing value came from."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from config.clock import local_now
 from report.template import Binding, Block, load_template
 from report.wording import around, word
 from schemas.catalogue import Catalogue, Indicator
 from schemas.departments import Registry
 from schemas.describe import AGGREGATION_ZH, format_number
-from schemas.round import RoundParameters
+from schemas.round import RoundParameters, get_round
+from warehouse.models import Issue
 from warehouse.table import TableRow
 
 USABLE = {"ok", "warning", "pending"}
@@ -40,6 +43,9 @@ class Figure:
     value: float | None = None  # in the reporting unit, before wording
     aggregation_zh: str = ""  # 五年合计 / 取最近一年 / 2023年
     marker: str = ""  # 【待补：…】 where a value is missing and the draft had none
+    # 【待核：…】 after the figure when it rests on a value with an open warning or a
+    # newer submission that failed validation; its reasons are in 附件二.
+    check: str = ""
 
     @property
     def gap(self) -> bool:
@@ -54,12 +60,26 @@ class NonAdditiveSum(Exception):
     """报告模板把各年不能相加的指标写成了五年合计（agg=sum），请检查 report/template.md。"""
 
 
+@dataclass(slots=True)
+class Warnings:
+    """The reasons of the open warnings on accepted values, found by indicator and year
+    or by the cell they involve (a relation warns on both of its cells)."""
+
+    by_value: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    by_cell: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def reasons(self, code: str, source: Source) -> list[str]:
+        return (self.by_value.get((code, source.year))
+                or self.by_cell.get((source.file, source.cell), []))
+
+
 class Resolver:
     def __init__(self, table: list[TableRow], catalogue: Catalogue, registry: Registry,
-                 parameters: RoundParameters) -> None:
+                 parameters: RoundParameters, warnings: Warnings | None = None) -> None:
         self.catalogue, self.registry, self.parameters = catalogue, registry, parameters
         self.years = parameters.round.years
         self.rows = {(r.indicator_code, r.year): r for r in table}
+        self.warnings = warnings or Warnings()
         self.figures: list[Figure] = []
         self._from_settings: dict[str, str] = {}
 
@@ -106,6 +126,17 @@ class Resolver:
                                      f"{binding.aggregation} 不在本轮年度内）")
         return (year,), f"{year}年"
 
+    def _verify_line(self, indicator: Indicator, source: Source) -> str:
+        """附件二's line for a year the figure rests on with doubt: every warning's reason
+        in full, or the department's own explanation."""
+        reasons = self.warnings.reasons(indicator.code, source)
+        line = f"{source.year}年：{VERIFY_ZH[source.status]}"
+        if reasons:
+            line += "，提醒内容：" + "；".join(reasons)
+        elif source.explanation:
+            line += f"（单位已说明：{source.explanation}）"
+        return line
+
     def _figure(self, binding: Binding) -> Figure:
         indicator = self._indicator(binding.key)
         needed, aggregation_zh = self._years(binding)
@@ -124,9 +155,11 @@ class Resolver:
         value = None if missing else round(total, 6)
         data_text = (word(value * self.catalogue.factor(indicator), binding.style)
                      if value is not None else "")
-        to_verify = [f"{s.year}年：{VERIFY_ZH[s.status]}" + (f"（单位说明：{s.explanation}）"
-                                                          if s.explanation else "")
-                     for s in sources if s.status in VERIFY_ZH]
+        to_verify = [self._verify_line(indicator, s) for s in sources if s.status in VERIFY_ZH]
+        flagged = [s.year for s in sources if s.status == "pending" or (
+            s.status == "warning" and self.warnings.reasons(indicator.code, s))]
+        check = (f"【待核：{'、'.join(map(str, flagged))}年数值有提醒，见附件二】"
+                 if flagged and value is not None else "")
         marker = ""
         if binding.as_drafted:
             # The office's own words stand; the data only get a say in 待核实.
@@ -142,7 +175,7 @@ class Resolver:
         else:
             text = data_text
         figure = Figure(len(self.figures) + 1, indicator, department, text, missing, sources,
-                        to_verify, value, aggregation_zh, marker)
+                        to_verify, value, aggregation_zh, marker, check)
         self.figures.append(figure)
         return figure
 
@@ -197,6 +230,28 @@ def figures_by_indicator(table: list[TableRow], catalogue: Catalogue, registry: 
     resolver = Resolver(table, catalogue, registry, parameters)
     resolve_blocks(load_template(), resolver)
     return {figure.indicator.code: figure for figure in resolver.figures}
+
+
+def open_warnings(issues: Sequence[tuple[Issue, str]]) -> Warnings:
+    """The reasons of the open warnings on values, from `open_issues` rows."""
+    found = Warnings()
+    for issue, file_name in issues:
+        if issue.state == "open" and issue.severity == "warning" and issue.year and \
+                issue.indicator_code and issue.rule != "missing_value":
+            reason = issue.message_zh.removeprefix(f"{issue.cells} " if issue.cells else "")
+            reason = reason.rpartition("；")[0] or reason
+            found.by_value.setdefault((issue.indicator_code, issue.year), []).append(reason)
+            for place in issue.cells.split("、") if issue.cells else []:
+                found.by_cell.setdefault((file_name, place), []).append(reason)
+    return found
+
+
+def signature_lines() -> list[str]:
+    """落款: the office and today's date, local time, as a 公文 ends."""
+    parameters = get_round()
+    today = local_now().date()
+    return [f"{parameters.city}青年工作联席会议办公室",
+            f"{today.year}年{today.month}月{today.day}日"]
 
 
 def describe_source(figure: Figure) -> str:

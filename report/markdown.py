@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from report.charts import chart_caption
-from report.figures import Figure, ResolvedBlock, describe_source
+from report.figures import Figure, ResolvedBlock, describe_source, signature_lines
+from report.inline import WORD_JOINER, pieces
 from schemas.describe import format_number
 from warehouse.table import TableRow
 
 
 def _inline(block: ResolvedBlock) -> str:
-    return "".join(p if isinstance(p, str) else f"{p.text}<sup>[{p.number}]</sup>"
-                   for p in block.parts)
+    return "".join(f"<sup>{piece.text.strip(WORD_JOINER)}</sup>" if piece.role == "ref"
+                   else piece.text.strip(WORD_JOINER) for piece in pieces(block.parts))
 
 
 def write_markdown(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
@@ -31,6 +32,7 @@ def write_markdown(path: Path, blocks: list[ResolvedBlock], figures: list[Figure
             lines += [f"## {block.text}", ""]
         else:
             lines += [_inline(block), ""]
+    lines += [f"<p align=\"right\">{line}</p>" for line in signature_lines()] + [""]
     lines += ["## 附件一　数据来源", ""]
     lines += [f"{f.number}. {describe_source(f)}" for f in figures]
     verify = [f for f in figures if f.to_verify]

@@ -1,5 +1,7 @@
 """The report rendered from a warehouse filled by the example inbox."""
 
+import re
+
 import pytest
 from docx import Document
 
@@ -45,8 +47,9 @@ def test_sums_and_round_figures(rendered, figures):
 def test_gaps_are_marked_in_the_text_and_listed_at_the_top(rendered):
     _, result, markdown = rendered
     marker = "【待补：市科学技术局·2025年·青年科技特派员下乡服务人数】"
-    # In the sentence, and the draft's words after the figure stay: 名, ％以上.
-    assert f"乡村振兴战略，{marker}名<sup>" in markdown
+    # In the sentence, and the draft's words after the figure stay: 名, ％以上; the
+    # reference mark never stands between 名 and 80后 (it would read as a number).
+    assert f"乡村振兴战略，{marker}名80后青年科技特派员下乡服务<sup>[36]</sup>，" in markdown
     assert "家庭医生签约率达到【待补：市残疾人联合会·2025年·残疾青年家庭医生签约率】％以上<sup>" \
         in markdown
     head = markdown.split("## 一、前期工作情况")[0]
@@ -66,7 +69,12 @@ def test_sources_and_to_verify_appendix(rendered, figures):
     assert (f"7. 义务教育阶段残疾儿童人数：{total:,} 人（取最近一年）；市教育局；2025年 {total:,}"
             "（青源市教育局-近五年青年发展数据（盖章版）.xlsx，Sheet1!J9）") in appendix
     verify = markdown.split("## 附件二　待核实")[1].split("## 附件三")[0]
-    assert "12355青少年服务台线上咨询服务人次：2022年：数值已采用但有提醒" in verify
+    # Each warning's reason in full, also for the partner of a relation warning.
+    assert ("12355青少年服务台线上咨询服务人次：2022年：数值已采用但有提醒，提醒内容：「12355"
+            "青少年服务台线上咨询服务人次」2022年填报“约3000”为约数，暂按3,000人次计入") in verify
+    assert ("批准逮捕侵害未成年人犯罪案件数：2023年：数值已采用但有提醒，提醒内容：「批准逮捕"
+            "侵害未成年人犯罪人数」2023年填报10人，少于「批准逮捕侵害未成年人犯罪案件数」12件"
+            ) in verify
     # Names and dates filled from round.yaml say where they came from.
     assert "- 未成年人法治教育微电影片名：守护花开（据本轮设置，未与报送数据核对）" in verify
     assert "- 全国少年体操U系列锦标赛年度：2023（据本轮设置，未与报送数据核对）" in verify
@@ -137,3 +145,53 @@ def test_docx_prints_like_an_official_document(rendered):
     texts = {c.text for row in data.rows[1:] for c in row.cells}
     assert "未通过校验" in texts and "—" not in texts
     assert any(":" in c.text and "!" in c.text for c in sources.columns[4].cells[1:])  # ranges
+
+
+def test_a_figure_resting_on_a_warned_value_is_marked_in_the_body(rendered):
+    settings, result, markdown = rendered
+    marked = {f.indicator.code: f.check for f in result.figures if f.check}
+    assert marked == {
+        "league.hotline_12355.consultations": "【待核：2022年数值有提醒，见附件二】",
+        "procuratorate.crimes_against_minors.arrest_cases": "【待核：2023年数值有提醒，见附件二】",
+        "procuratorate.crimes_against_minors.arrest_persons":
+            "【待核：2023年数值有提醒，见附件二】",
+    }
+    assert "线上咨询服务1.2万余人次【待核：2022年数值有提醒，见附件二】<sup>[20]</sup>。" \
+        in markdown
+    document = Document(settings.outputs_dir / "report.docx")
+    runs = [r for p in document.paragraphs for r in p.runs if "【待核" in r.text]
+    assert len(runs) == 3 and all(r.font.highlight_color == 7 for r in runs)
+
+
+def test_marks_are_glued_and_never_between_numbers(rendered):
+    settings, result, _ = rendered
+    document = Document(settings.outputs_dir / "report.docx")
+    references = [r for p in document.paragraphs for r in p.runs if r.font.superscript]
+    assert len(references) == len(result.figures)
+    assert all(r.text.startswith("\u2060[") for r in references)  # a word joiner: no break
+    body = "\n".join(p.text for p in document.paragraphs).replace("\u2060", "")
+    # No mark between two digits, or between a figure's unit and a number.
+    assert not re.search(r"\d\[\d+\]\d|\[\d+\]\d", body), re.findall(r".{6}\[\d+\]\d.{3}", body)
+
+
+def test_a_clean_copy_for_leaders(rendered):
+    settings, _, _ = rendered
+    clean = Document(settings.outputs_dir / "report_clean.docx")
+    text = "\n".join(p.text for p in clean.paragraphs)
+    assert "[" not in text and "【" not in text and "附件" not in text
+    assert "（数据待补）" in text and not clean.tables and not clean.inline_shapes
+    assert not [r for p in clean.paragraphs for r in p.runs if r.font.highlight_color]
+    assert text.rstrip().endswith("青源市青年工作联席会议办公室\n" + _today_zh())
+    traced = Document(settings.outputs_dir / "report.docx")
+    headings = [p for p in traced.paragraphs if p.text.startswith(("一、", "附件"))]
+    assert headings and all(p.paragraph_format.keep_with_next for p in headings)
+    assert all("<w:cantSplit" in row._tr.xml for table in traced.tables for row in table.rows)
+    box = traced.paragraphs[1]
+    assert box.text.startswith("待补数据 3 项") and "<w:pBdr>" in box._p.xml
+
+
+def _today_zh() -> str:
+    from config.clock import local_now
+
+    today = local_now().date()
+    return f"{today.year}年{today.month}月{today.day}日"
