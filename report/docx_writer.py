@@ -124,9 +124,11 @@ def write_docx(path: Path, blocks: list[ResolvedBlock], figures: list[Figure],
             _paragraph(document, block.parts, "heading", clean=clean)
         else:
             _paragraph(document, block.parts, "body", clean=clean)
-    for line in signature_lines():
-        _paragraph(document, [line], "body", WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format \
-            .first_line_indent = Pt(0)
+    for number, line in enumerate(signature_lines()):
+        signed = _paragraph(document, [line], "body", WD_ALIGN_PARAGRAPH.RIGHT)
+        signed.paragraph_format.first_line_indent = Pt(0)
+        if number == 0:
+            signed.paragraph_format.space_before = Pt(28)  # 落款 a line below the text
     if not clean:
         _appendices(document, figures, table, years, charts, from_settings)
     _page_numbers(section)
@@ -142,7 +144,7 @@ def _appendices(document: DocxDocument, figures: list[Figure], table: list[Table
     _paragraph(document, ["附件一　数据来源"], "heading")
     _grid(document, ["序号", "指标", "取值", "取数", "来源文件与单元格"],
           [[str(f.number), f.indicator.name, _value_text(f), f.aggregation_zh, _sources(f)]
-           for f in figures], numeric_columns={0, 2}, widths=(1.4, 4.4, 2.6, 2.2, 5.0))
+           for f in figures], numeric_columns={0, 2}, widths=(1.4, 4.0, 2.6, 2.6, 5.0))
     _paragraph(document, ["附件二　待核实"], "heading")
     verify = [f for f in figures if f.to_verify]
     for figure in verify or []:

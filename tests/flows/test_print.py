@@ -57,3 +57,17 @@ def test_the_report_prints_with_compact_appendices(example_inbox, tmp_path):
     # The body is 8 pages; tables and print-sized charts keep the whole draft at 20 or
     # fewer (29 before), no appendix longer than the body.
     assert _pages(example_inbox.outputs_dir / "report.docx", out) <= 20
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext 未安装（poppler-utils）")
+def test_reference_marks_never_start_a_line_or_sit_between_figures(example_inbox, tmp_path):
+    nightly("manual")
+    out = tmp_path / "pdf"
+    out.mkdir()
+    _pages(example_inbox.outputs_dir / "report.docx", out)
+    text = subprocess.run(["pdftotext", "-layout", str(out / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    body = text.split("附件一")[0]
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    assert not [line for line in lines if line.startswith("[")]
+    assert not re.search(r"\[\d+\]\s*\d", body), re.findall(r".{8}\[\d+\]\s*\d.{4}", body)
