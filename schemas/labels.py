@@ -3,6 +3,13 @@ mails, the console and the report."""
 
 SEVERITY_ZH = {"error": "错误", "warning": "提醒", "info": "说明"}
 ISSUE_STATE_ZH = {"open": "待处理", "explained": "已说明", "resolved": "已解决"}
+# A note (说明) is something the system did, for information: nobody has to act on it.
+NOTE_STATE_ZH = "仅供知悉"
+
+
+def issue_state_zh(severity: str, state: str) -> str:
+    return NOTE_STATE_ZH if severity == "info" and state != "resolved" else \
+        ISSUE_STATE_ZH[state]
 LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改"}
 CELL_STATUS_ZH = {"ok": "已采用", "warning": "已采用（有提醒）", "pending": "待修改（沿用旧值）",
                   "rejected": "未通过校验", "missing": "未报送", "not_applicable": "不适用"}

@@ -5,10 +5,12 @@ injection, because department names, file names and typed values come from users
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -17,7 +19,7 @@ from config.clock import iso_local, local_text
 from forms.printing import print_ready
 from schemas.catalogue import Catalogue, Indicator
 from schemas.issue import SEVERITY_ORDER
-from schemas.labels import CELL_STATUS_ZH, ISSUE_STATE_ZH, LEDGER_ZH, SEVERITY_ZH
+from schemas.labels import CELL_STATUS_ZH, LEDGER_ZH, SEVERITY_ZH, issue_state_zh
 from schemas.round import get_round
 from warehouse.models import Issue
 from warehouse.table import LedgerRow, TableRow
@@ -95,7 +97,7 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
         [r.indicator_code, r.indicator_name, r.unit, r.department, r.year, _number(r.value),
          r.status, r.source_file, r.source_cell, CELL_STATUS_ZH[r.status]] for r in table))
     _write_csv(paths[1], ISSUE_COLUMNS, (
-        [*row, SEVERITY_ZH[str(row[8])], ISSUE_STATE_ZH[str(row[10])]]
+        [*row, SEVERITY_ZH[str(row[8])], issue_state_zh(str(row[8]), str(row[10]))]
         for row in issue_rows(issues, names)))
     _write_csv(paths[2], LEDGER_COLUMNS, (
         [r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
@@ -115,7 +117,7 @@ def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
     workbook = Workbook()
     summary = workbook.active
     summary.title = "汇总"
-    _wide_sheet(summary, table, catalogue, years, usage)
+    _wide_sheet(summary, table, catalogue, years, usage, _reasons(issues))
     print_ready(summary, f"{city}青年发展指标汇总表（{span}）", landscape=True, repeat_rows="1:1")
     ledger_sheet = workbook.create_sheet("报送情况")
     _rows(ledger_sheet, ["责任单位", "应报项数", "已报项数", "已采用项数", "待改错误", "待核提醒",
@@ -134,7 +136,7 @@ def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
           [[names.get(i.department_code or "", "未识别单位"), file,
             f"{i.sheet}!{i.cell}" if i.cell else "",
             _indicator_name(catalogue, i.indicator_code), i.year or "", i.raw_value,
-            SEVERITY_ZH[i.severity], i.message_zh, ISSUE_STATE_ZH[i.state],
+            SEVERITY_ZH[i.severity], i.message_zh, issue_state_zh(i.severity, i.state),
             local_text(i.first_seen), local_text(i.last_seen)] for i, file in ordered],
           widths=(16, 24, 12, 22, 7, 12, 7, 60, 8, 16, 16))
     print_ready(issue_sheet, f"{city}青年发展数据问题清单", landscape=True, repeat_rows="1:1")
@@ -166,9 +168,20 @@ def _rows(sheet: Worksheet, header: list[str], rows: Iterable[Sequence[object]],
         sheet.append([escape(v) for v in row])
         for cell in sheet[sheet.max_row]:
             cell.border, cell.alignment = BOX, WRAP
+        sheet.row_dimensions[sheet.max_row].height = _height(row, widths)
     sheet.freeze_panes = "A2"
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _height(row: Sequence[object], widths: Sequence[int]) -> float:
+    """Tall enough for every wrapped cell to print whole (a Chinese character is about
+    two units of column width): spreadsheet programs do not grow a row on their own."""
+    lines = max((math.ceil(sum(2 if ord(c) > 0x2E80 else 1 for c in str(value)) /
+                           max(width - 1, 1))
+                 for value, width in zip(row, widths, strict=False) if value not in (None, "")),
+                default=1)
+    return 15.0 * max(lines, 1) + 3
 
 
 def _number_format(indicator: Indicator) -> str:
@@ -180,8 +193,27 @@ def _number_format(indicator: Indicator) -> str:
     return "#,##0.00" if indicator.unit[:1] in ("万", "亿") else "#,##0.0#"
 
 
+def _reasons(issues: Sequence[tuple[Issue, str]]) -> dict[tuple[str, int], list[str]]:
+    """(indicator, year) -> what the open problems on that value say, for its comment."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for issue, _ in issues:
+        if issue.state == "open" and issue.severity != "info" and issue.year:
+            text = issue.message_zh.removeprefix(f"{issue.cells} " if issue.cells else "")
+            found.setdefault((issue.indicator_code, issue.year), []).append(text)
+    return found
+
+
+def _comment(row: TableRow, reasons: list[str]) -> str:
+    """Why a coloured cell is coloured, in the words a person needs."""
+    head = STATUS_MEANING_ZH[row.status]
+    if row.status in ("rejected", "pending") and row.submitted:
+        head += f"；报送值“{row.submitted}”"
+    return "\n".join([head, *reasons])
+
+
 def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
-                years: tuple[int, ...], usage: dict[str, tuple[float | None, str]]) -> None:
+                years: tuple[int, ...], usage: dict[str, tuple[float | None, str]],
+                reasons: dict[tuple[str, int], list[str]]) -> None:
     header = ["指标代码", "指标名称", "单位", "责任单位", *(f"{y}年" for y in years),
               "五年报告取值", "报告用法"]
     sheet.append(header)
@@ -198,15 +230,25 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
         sheet.append([code, escape(first.indicator_name), first.unit, escape(first.department),
                       *(_display(cells[y]) for y in years), total, used_as])
         line = sheet.max_row
+        sheet.row_dimensions[line].height = _height([first.indicator_name, first.department],
+                                                    (30, 18))
         for cell in sheet[line]:
             cell.border = BOX
             cell.alignment = Alignment(vertical="center", wrap_text=cell.column in (2, 4))
         number_format = _number_format(indicator)
         for offset, year in enumerate(years, start=5):
-            cell = sheet.cell(line, offset)
+            cell, row = sheet.cell(line, offset), cells[year]
             cell.number_format = number_format
-            if cells[year].status in STATUS_FILL:
-                cell.fill = PatternFill("solid", fgColor=STATUS_FILL[cells[year].status])
+            if row.status in STATUS_FILL:
+                cell.fill = PatternFill("solid", fgColor=STATUS_FILL[row.status])
+                text = _comment(row, reasons.get((code, year), []))
+                cell.comment = Comment(text, "联席办", width=300,
+                                       height=40 + 18 * (text.count("\n") + len(text) // 18))
+            if row.status == "rejected" and row.submitted:
+                # What was sent stays visible, struck through: it was not taken.
+                cell.value = escape(row.submitted)
+                cell.font = Font(strike=True, color="C00000")
+                cell.alignment = Alignment(horizontal="right", vertical="center")
         sheet.cell(line, 5 + len(years)).number_format = number_format
     sheet.freeze_panes = "E2"
     sheet.auto_filter.ref = sheet.dimensions  # filter by 责任单位 instead of a sheet each

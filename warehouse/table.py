@@ -30,6 +30,8 @@ class TableRow:
     source_file: str
     source_cell: str  # sheet!cell
     explanation: str
+    # What the newest submission typed where it failed validation (rejected, pending).
+    submitted: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +59,22 @@ class LedgerRow:
 def consolidated_table(session: Session, catalogue: Catalogue, registry: Registry,
                        years: tuple[int, ...]) -> list[TableRow]:
     """One row per catalogue indicator × round year, missing ones included."""
-    accepted_obs = aliased(Observation)
+    accepted_obs, rejected_obs = aliased(Observation), aliased(Observation)
     rows = session.execute(
-        select(AcceptedValue, accepted_obs.sheet, accepted_obs.cell, File.original_name)
+        select(AcceptedValue, accepted_obs.sheet, accepted_obs.cell, File.original_name,
+               rejected_obs.raw_value)
         .outerjoin(accepted_obs, accepted_obs.id == AcceptedValue.observation_id)
+        .outerjoin(rejected_obs, rejected_obs.id == AcceptedValue.rejected_observation_id)
         .outerjoin(Submission, Submission.id == accepted_obs.submission_id)
         .outerjoin(File, File.id == Submission.file_id))
-    found = {(a.indicator_code, a.year): (a, sheet, cell, name) for a, sheet, cell, name in rows}
+    found = {(a.indicator_code, a.year): (a, sheet, cell, name, typed)
+             for a, sheet, cell, name, typed in rows}
     table = []
     for indicator in catalogue.indicators:
         department = registry.get(indicator.department).name
         for year in years:
-            accepted, sheet, cell, file_name = found.get((indicator.code, year),
-                                                         (None, None, None, None))
+            accepted, sheet, cell, file_name, typed = found.get((indicator.code, year),
+                                                                (None, None, None, None, ""))
             status = _status(accepted)
             value = None
             if accepted is not None and accepted.value is not None:
@@ -77,7 +82,7 @@ def consolidated_table(session: Session, catalogue: Catalogue, registry: Registr
             table.append(TableRow(
                 indicator.code, indicator.name, indicator.unit, department, indicator.department,
                 year, value, status, file_name or "", f"{sheet}!{cell}" if cell else "",
-                accepted.explanation if accepted is not None else ""))
+                accepted.explanation if accepted is not None else "", typed or ""))
     return table
 
 

@@ -91,7 +91,12 @@ def test_indicator_table_xlsx_for_people(exported, settings, figures):
     org = next(row for row in summary.iter_rows(min_row=2)
                if row[0].value == "org.green_channel.returnees")
     assert org[4].value == figures[("org.green_channel.returnees", 2021)]
-    assert org[5].value is None and org[5].fill.fgColor.rgb.endswith("FF9999")  # rejected
+    # Rejected: what was sent stays visible, struck through, escaped, and said why.
+    assert org[5].value == "'=HYPERLINK(\"http://evil\")" and org[5].font.strike
+    assert org[5].fill.fgColor.rgb.endswith("FF9999")
+    assert org[5].comment.text.startswith("报送了但未通过校验，暂无可用数值；报送值")
+    assert "不是数字" in org[5].comment.text
+    assert org[7].comment.text.startswith("单位填报为“不适用”")  # every coloured cell says why
     assert org[7].value == "—"
     assert org[9].value is None  # a sum with a missing year is no figure
     funds = next(row for row in summary.iter_rows(min_row=2)
@@ -109,6 +114,9 @@ def test_indicator_table_xlsx_for_people(exported, settings, figures):
     assert issues.cell(2, 6).value == "'=HYPERLINK(\"http://evil\")"
     assert issues.cell(2, 7).value == "错误"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", issues.cell(2, 10).value)  # local, whole
+    states = {row[6].value: row[8].value for row in issues.iter_rows(min_row=2)}
+    assert states.get("说明", "仅供知悉") == "仅供知悉"  # a note asks nobody to act
+    assert all(issues.row_dimensions[r].height for r in range(2, issues.max_row + 1))
 
 
 USER_TEXT = {"文件", "填报值", "问题说明", "指标名称", "责任单位"}  # typed by people, any script
@@ -122,8 +130,11 @@ def test_no_machine_code_in_any_sheet_a_person_reads(exported, settings):
             letter = openpyxl.utils.get_column_letter(column)
             if sheet.column_dimensions[letter].hidden or title in USER_TEXT:
                 continue
-            for (value,) in sheet.iter_rows(min_col=column, max_col=column, values_only=True):
-                assert not re.search(r"[a-z_]{4,}", str(value or "")), (sheet.title, value)
+            for (cell,) in sheet.iter_rows(min_col=column, max_col=column):
+                if cell.font.strike:
+                    continue  # a refused value as the department typed it
+                assert not re.search(r"[a-z_]{4,}", str(cell.value or "")), (sheet.title,
+                                                                             cell.value)
 
 
 def test_every_sheet_prints_on_a4_one_page_wide_with_page_numbers(exported, settings):
