@@ -269,11 +269,13 @@ def reminder_mail(ctx: Context, department: str, contact: str, submitted: bool,
 def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
                  opened: int, resolved: int, problems: list[list[str]] | None = None,
                  operations: list[list[str]] | None = None,
-                 mailbox: list[list[str]] | None = None) -> Mail:
+                 mailbox: list[list[str]] | None = None,
+                 report: list[list[str]] | None = None) -> Mail:
     """`problems`: [file, what happened] of files nobody's sender is to blame for;
     `operations`: [time, what happened] of the pipeline itself (a run that died, mail that
     could not be delivered); `mailbox`: [time, sender, subject, what happened] of messages
-    in the office mailbox nothing was taken from."""
+    in the office mailbox nothing was taken from; `report`: [what, why] of the report's
+    figures that are missing (待补) or rest on a flagged value (待核)."""
     subject = f"{ctx.prefix}报送情况日报（{ctx.today.month}月{ctx.today.day}日）"
     counts = {status: sum(1 for row in ledger if row[-1] == LEDGER_ZH[status])
               for status in LEDGER_ZH}
@@ -288,6 +290,9 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
     operations_note = "系统运行情况（无需各单位处理）："
     mailbox_header = ["收到时间", "发件人", "主题", "情况"]
     mailbox_note = "邮箱中以下邮件没有可采用的填报表，请查看："
+    report_header = ["报告中的数字", "情况"]
+    report_note = (f"报告初稿中待补的数据和基于有提醒数值的数字（共 {len(report or [])} 处，"
+                   "正文中以【待补】【待核】标出）：")
     text = "\n".join([body, "", _text_table([ledger_header, *ledger]), "",
                       "新收到的版本：", _text_table([loaded_header, *loaded]) if loaded else "  无",
                       *(["", problem_note, _text_table([problem_header, *problems])]
@@ -296,6 +301,8 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
                         if operations else []),
                       *(["", mailbox_note, _text_table([mailbox_header, *mailbox])]
                         if mailbox else []),
+                      *(["", report_note, _text_table([report_header, *report])]
+                        if report else []),
                       "", ctx.signature])
     tables = [_table(ledger_header, ledger),
               "<p>新收到的版本：</p>" + (_table(loaded_header, loaded) if loaded else "<p>无</p>")]
@@ -306,5 +313,7 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
                       + _table(operations_header, operations))
     if mailbox:
         tables.append(f"<p>{escape(mailbox_note)}</p>" + _table(mailbox_header, mailbox))
+    if report:
+        tables.append(f"<p>{escape(report_note)}</p>" + _table(report_header, report))
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
                                      tables))

@@ -31,6 +31,7 @@ from alerts.content import (
 from alerts.mail import Thread, build_message, new_message_id, write_eml
 from config import Settings
 from config.clock import local_now, local_text, to_local
+from report.figures import Figure, figures_by_indicator, open_warnings
 from schemas.completeness import missing_indicators
 from schemas.departments import Department, Registry
 from schemas.labels import LEDGER_ZH, SUBMISSION_STATUS_ZH
@@ -130,7 +131,9 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
                 drafts.append(_Draft("reminder", department, reminder_mail(
                     ctx, department.name, department.contact, row.status != "not_submitted",
                     owed), digest=today.isoformat()))
-        summary = _daily_summary(session, ctx, registry, rows)
+        figures = list(figures_by_indicator(table, catalogue, registry, parameters,
+                                            open_warnings(all_issues)).values())
+        summary = _daily_summary(session, ctx, registry, rows, figures)
         if summary:
             drafts.append(summary)
     return _keep(warehouse, settings, drafts, office)
@@ -234,7 +237,7 @@ def _reminder_due(session: Session, department: str, today: dt.date, round_: Rou
 
 
 def _daily_summary(session: Session, ctx: Context, registry: Registry,
-                   rows: list[LedgerRow]) -> _Draft | None:
+                   rows: list[LedgerRow], figures: list[Figure]) -> _Draft | None:
     last = last_alert(session, registry.office.code, ("summary",))
     if last is not None and _local_date(last.created_at) == ctx.today:
         return None
@@ -248,8 +251,11 @@ def _daily_summary(session: Session, ctx: Context, registry: Registry,
     problems = [[p.file_name, describe_problem(p)] for p in open_problems(session)]
     mailbox = [[local_text(m.arrived_at), f"{m.sender_name} <{m.sender}>".strip(),
                 m.subject or "（无主题）", m.note_zh] for m in unused_since(session, since)]
+    report = ([[f.marker.strip("【】"), "数据暂缺（未报送或未通过校验）"] for f in figures if f.gap]
+              + [[f"{f.indicator.name}（{f.text}）", "；".join(f.to_verify)]
+                 for f in figures if f.check])
     mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved), problems,
-                        _operations(session, since), mailbox)
+                        _operations(session, since), mailbox, report)
     return _Draft("summary", registry.office, mail, digest=ctx.today.isoformat())
 
 

@@ -224,10 +224,11 @@ def _sentence(block: Block, position: int) -> str:
 
 
 def figures_by_indicator(table: list[TableRow], catalogue: Catalogue, registry: Registry,
-                         parameters: RoundParameters) -> dict[str, Figure]:
+                         parameters: RoundParameters, warnings: Warnings | None = None
+                         ) -> dict[str, Figure]:
     """What the report says of each bound indicator: the one aggregation of its figure,
-    for the table's 五年报告取值 and 报告用法."""
-    resolver = Resolver(table, catalogue, registry, parameters)
+    for the table's 五年报告取值 and 报告用法, and its gaps and doubts for the office."""
+    resolver = Resolver(table, catalogue, registry, parameters, warnings)
     resolve_blocks(load_template(), resolver)
     return {figure.indicator.code: figure for figure in resolver.figures}
 

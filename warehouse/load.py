@@ -4,6 +4,7 @@ the caller's transaction, so that either all of it is written or none of it."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,10 +206,17 @@ def _apply_accepted_values(session: Session, result: ReadResult,
 
 
 def _issue_identity(issue: IssueRecord, key: str) -> tuple[str, str, int, str, str]:
-    """Cell-level problems are one issue across versions; file-level ones belong to a file."""
+    """Cell-level problems are one issue across versions; file-level ones belong to a file,
+    and to their cell when they have one: two unrecognised rows are two issues."""
     cell_level = bool(issue.indicator_code) and issue.year is not None
-    return (key, issue.indicator_code, issue.year or 0, issue.rule,
-            "" if cell_level else issue.file_sha256)
+    if cell_level:
+        scope = ""
+    elif issue.cell:
+        scope = hashlib.sha256(
+            f"{issue.file_sha256}|{issue.sheet}!{issue.cell}".encode()).hexdigest()
+    else:
+        scope = issue.file_sha256
+    return (key, issue.indicator_code, issue.year or 0, issue.rule, scope)
 
 
 def _file_name(session: Session, file_id: int | None) -> str | None:
@@ -286,7 +294,7 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
         if identity in seen or issue.state == "resolved":
             continue
         fixed_here = (issue.indicator_code, issue.year) in covered
-        older_file = issue.scope not in ("", result.file_sha256)
+        older_file = issue.scope != "" and issue.file_id != file.id
         if older_file and issue.rule in UNREADABLE_RULES:
             # A refused file stays a problem until it is itself replaced, or nothing it
             # could have held is owed any more: three broken files are three issues.

@@ -216,3 +216,17 @@ def assert_summary_tells_the_ledger(outbox: Path, ledger_csv: Path) -> None:
     for row in rows:
         assert table[row["department"]] == (row["expected"], row["accepted"], row["open_errors"],
                                              row["open_warnings"], LEDGER_ZH[row["status"]])
+
+
+def assert_summary_lists_the_reports_doubts(outbox: Path, report_md: Path) -> None:
+    """The office reads in its daily mail every 【待补】 and 【待核】 of the report."""
+    [summary] = [m for m in parse_outbox(outbox) if m.kind == "summary"]
+    markdown = report_md.read_text(encoding="utf-8")
+    gaps = set(re.findall(r"【(待补：[^】…]+)】", markdown.split("## 附件一")[0]))
+    checked = len(re.findall(r"【待核：", markdown.split("## 附件一")[0]))
+    listed = set(re.findall(r"^  (待补：[^ |]+) \| ", summary.text, re.M))
+    assert listed == gaps
+    if gaps or checked:
+        assert f"（共 {len(gaps) + checked} 处，" in summary.text
+    else:
+        assert "报告初稿中待补" not in summary.text

@@ -10,7 +10,11 @@ from alerts.content import Mail
 from alerts.mail import build_message
 from config import get_settings
 from flows.runs import mail, nightly, open_warehouse
-from tests.alerts.facts import assert_issue_mails_tell_the_facts, assert_summary_tells_the_ledger
+from tests.alerts.facts import (
+    assert_issue_mails_tell_the_facts,
+    assert_summary_lists_the_reports_doubts,
+    assert_summary_tells_the_ledger,
+)
 
 PREFIX = "【青源市青年发展数据】"
 
@@ -83,6 +87,8 @@ def test_each_department_hears_its_problems_with_its_workbook_annotated(example_
     assert_issue_mails_tell_the_facts(warehouse, example_inbox.outbox_dir)
     assert_summary_tells_the_ledger(example_inbox.outbox_dir,
                                     example_inbox.outputs_dir / "ledger.csv")
+    assert_summary_lists_the_reports_doubts(example_inbox.outbox_dir,
+                                            example_inbox.outputs_dir / "report.md")
 
 
 def test_no_spam_what_changed_and_confirmation(example_inbox, smtp):

@@ -143,3 +143,20 @@ def test_values_not_in_a_partial_correction_stay(warehouse, settings, corpus, tm
     untouched = next(e for e in full.expected
                      if (e.indicator_code, e.year) == ("disabled.youth_jobs.provided", 2022))
     assert accepted(warehouse, "disabled.youth_jobs.provided", 2022).value == untouched.value
+
+
+def test_two_unrecognised_rows_are_two_issues(warehouse, settings, corpus, tmp_path):
+    sample = corpus.filled_template("science", "科技局.xlsx")
+    workbook = openpyxl.load_workbook(sample.path)
+    sheet = workbook["填报表"]
+    for row, name in ((20, "青年创新大赛获奖人数"), (21, "青年科技论坛场次")):
+        sheet.cell(row, 3, name)
+        sheet.cell(row, 5, 12)
+    path = tmp_path / "科技局.xlsx"
+    workbook.save(path)
+    drop(settings, path)
+    run(warehouse, settings)
+    unknown = [i for i in issues(warehouse) if i.rule == "unknown_indicator"]
+    assert sorted(i.cell for i in unknown) == ["C20", "C21"]
+    run(warehouse, settings)  # the same file again: still the same two, not four
+    assert len([i for i in issues(warehouse) if i.rule == "unknown_indicator"]) == 2
