@@ -9,6 +9,7 @@ from samples.hard_cases import HARD_CASES, write_hard_inbox
 from tests.alerts.facts import (
     adopted_by_department,
     assert_issue_mails_tell_the_facts,
+    assert_settled_refusals_are_named,
     assert_summary_tells_the_ledger,
     files_in_use,
     parse_outbox,
@@ -104,5 +105,19 @@ def test_warnings_only_a_not_applicable_year_and_a_two_row_header(hard_run):
     for code in ("culture_sports", "procuratorate"):
         owned = len(warehouse.catalogue.owned_by(code)) * len(warehouse.years)
         assert adopted[code] == owned, code
-        assert not [m for m in mails if m.department == code], code
+    assert not [m for m in mails if m.department == "procuratorate"]
     assert set(HARD_CASES) <= {d.code for d in warehouse.registry.submitting}
+
+
+def test_a_broken_copy_beside_a_complete_workbook_is_named_not_a_problem(hard_run):
+    """All its values adopted: the department is 已报 and hears once of the broken copy."""
+    settings, warehouse = hard_run
+    mails = [m for m in parse_outbox(settings.outbox_dir) if m.department == "culture_sports"]
+    [confirmation] = mails
+    assert confirmation.kind == "confirmation"
+    assert "这些文件无需再处理" in confirmation.text
+    assert "  文广旅体局填报表（副本）.xlsx | 文件已损坏，无法打开" in confirmation.text
+    ledger = (settings.outputs_dir / "ledger.csv").read_text(encoding="utf-8-sig")
+    assert "市文化广电旅游体育局,30,30,30,0,0," in ledger
+    assert_settled_refusals_are_named(warehouse, settings.outbox_dir)
+    assert files_in_use(warehouse)["文广旅体局填报表（副本）.xlsx"] == "rejected"
