@@ -44,3 +44,14 @@ def test_problem_on_a_sheet_that_does_not_exist_is_listed_not_marked():
     problem = CellProblem("warning", "", "", "", None, "", "文件名中出现多个单位")
     workbook = _open(annotated_workbook(Path(source), [problem]))
     assert workbook["问题清单"]["C2"].value == "整个文件"
+
+
+def test_a_converted_xls_keeps_the_departments_merged_cells(corpus):
+    """The per-year .xls has its title merged across A1:D1: the copy merges it again
+    instead of repeating the title in every cell."""
+    sample = corpus.per_year_xls("culture_sports", "文广旅体局.xls")
+    problem = CellProblem("warning", "2021年", "D5", "青少年活动场次", 2021, "1", "…")
+    sheet = _open(annotated_workbook(sample.path, [problem]))["2021年"]
+    assert "A1:D1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet["A1"].value == "2021年青年发展数据" and sheet["B1"].value is None
+    assert sheet["D5"].fill.fgColor.rgb == "00FFEB9C"

@@ -292,3 +292,37 @@ def test_many_files_of_one_department_disagreeing_name_a_few_and_count_the_rest(
     assert "等 5 个文件" in first.message_zh and "这些文件的该项都暂不采用" in first.message_zh
     agreeing = validate([read_file(edu_template), read_file(edu_template)])
     assert not [i for i in agreeing.issues if i.rule == "conflicting_files"]
+
+
+def test_a_note_column_added_to_a_sheet_without_one_explains_a_warning(corpus, tmp_path):
+    """What the mail tells a clerk whose sheet has no 备注: add a column headed 备注 at the
+    right of the table and write the reason in the row. It works on the per-year .xls."""
+    import xlwt
+
+    code = "sports.snowboard_national.shortlisted"
+    sample = corpus.per_year_xls("culture_sports", "文广旅体局.xls")
+    source = read_file(sample.path)
+    row_of = {o.indicator_code: int(o.cell[1:]) for o in source.observations if o.year == 2023}
+    rebuilt = xlwt.Workbook(encoding="utf-8")
+    for year in corpus.years:
+        values = {o.indicator_code: o for o in source.observations if o.year == year}
+        sheet_name = next(iter(values.values())).sheet
+        sheet = rebuilt.add_sheet(sheet_name)
+        sheet.write(1, 0, "填报单位：市文化广电旅游体育局")
+        for column, label in enumerate(["序号", "指标名称", "单位", "数值", "备注"]):
+            sheet.write(3, column, label)
+        for indicator in corpus.catalogue.owned_by("culture_sports"):
+            row = row_of[indicator.code] - 1
+            observation = values[indicator.code]
+            sheet.write(row, 1, indicator.name)
+            sheet.write(row, 2, indicator.unit)
+            value = 0 if (indicator.code, year) == (code, 2023) else observation.value
+            sheet.write(row, 3, value)
+            if (indicator.code, year) == (code, 2023):
+                sheet.write(row, 4, "2023年未组织选拔")
+    path = tmp_path / "文广旅体局（加备注）.xls"
+    rebuilt.save(str(path))
+    result = read_file(path)
+    issues = validate([result]).issues
+    [zero] = [i for i in issues if i.indicator_code == code and i.year == 2023]
+    assert zero.rule == "yoy_jump" and zero.explained and zero.explanation == "2023年未组织选拔"
