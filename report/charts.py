@@ -22,7 +22,8 @@ LOOK = 3  # part of every chart's key: raise it when the drawing changes
 # Drawn at the size it is printed (16 cm wide in the report), so 9 pt stays 9 pt; two
 # panels a row, every panel the same size in every chart.
 FIGURE_WIDTH_INCHES, ROW_HEIGHT_INCHES = 6.3, 2.3
-Series = list[tuple[str, str, list[float | None]]]  # (name, unit, a height per year or None)
+# (name, unit, a height per year or None, whether the figure comes in whole numbers)
+Series = list[tuple[str, str, list[float | None], bool]]
 
 
 def chart_caption(number: int, title: str) -> str:
@@ -41,7 +42,8 @@ def section_charts(table: list[TableRow], catalogue: Catalogue, years: tuple[int
                   if i.section == section and i.additive][:PER_CHART]
         if not chosen:
             continue
-        series = [(i.name, i.unit, [values.get((i.code, y)) for y in years]) for i in chosen]
+        series = [(i.name, i.unit, [values.get((i.code, y)) for y in years],
+                   bool(i.checks.integer)) for i in chosen]
         path = out_dir / f"section_{section}.png"
         stamp = path.with_suffix(".key")
         key = hashlib.sha256(json.dumps([LOOK, title, years, series], ensure_ascii=False)
@@ -71,6 +73,7 @@ def _pyplot():  # noqa: ANN202 - matplotlib.pyplot, imported only when a chart i
 
 def _draw(path: Path, title: str, years: tuple[int, ...], series: Series) -> None:
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
     rows = (len(series) + 1) // 2
     figure, axes = plt.subplots(rows, 2, figsize=(FIGURE_WIDTH_INCHES, ROW_HEIGHT_INCHES * rows),
                                 squeeze=False)
@@ -79,7 +82,7 @@ def _draw(path: Path, title: str, years: tuple[int, ...], series: Series) -> Non
         if item is None:
             axis.set_visible(False)
             continue
-        name, unit, heights = item
+        name, unit, heights, whole = item
         labels = [str(y) for y in years]
         axis.bar(labels, [h or 0 for h in heights], color="#c00000")
         for label, height in zip(labels, heights, strict=True):
@@ -88,6 +91,8 @@ def _draw(path: Path, title: str, years: tuple[int, ...], series: Series) -> Non
                               color="#7f7f7f")
         axis.set_title(f"{name}（{unit}）", fontsize=9)
         axis.tick_params(labelsize=8)
+        if whole:  # people and sessions come whole: no 1.5人 on the axis
+            axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     figure.savefig(path, dpi=200)
     plt.close(figure)

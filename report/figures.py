@@ -18,6 +18,7 @@ from warehouse.models import Issue
 from warehouse.table import TableRow
 
 USABLE = {"ok", "warning", "pending"}
+SENTENCE_ENDS = "。；"
 VERIFY_ZH = {"warning": "数值已采用但有提醒", "pending": "最新报送未通过校验，沿用上一版数值"}
 
 
@@ -46,6 +47,9 @@ class Figure:
     # 【待核：…】 after the figure when it rests on a value with an open warning or a
     # newer submission that failed validation; its reasons are in 附件二.
     check: str = ""
+    # Which years, said after the figure where its sentence mixes a five-year sum with a
+    # single year's figure (落实24项（2025年）…受益学生18万人次（2021—2025年累计）).
+    qualifier: str = ""
 
     @property
     def gap(self) -> bool:
@@ -193,8 +197,28 @@ class ResolvedBlock:
 def resolve_blocks(blocks: list[Block], resolver: Resolver) -> list[ResolvedBlock]:
     """Each block with its bindings replaced by text or figures, in reading order."""
     check_sums(blocks, resolver.catalogue)
-    return [ResolvedBlock(block.kind, [resolver.resolve(p) if isinstance(p, Binding) else p
-                                       for p in block.parts]) for block in blocks]
+    resolved = [ResolvedBlock(block.kind, [resolver.resolve(p) if isinstance(p, Binding)
+                                           else p for p in block.parts]) for block in blocks]
+    for block in resolved:
+        _qualify_mixed_sentences(block, resolver.years)
+    return resolved
+
+
+def _qualify_mixed_sentences(block: ResolvedBlock, years: tuple[int, ...]) -> None:
+    """A sentence whose figures mean different years says, after each, which."""
+    sentence: list[Figure] = []
+    for part in [*block.parts, "。"]:
+        if isinstance(part, Figure):
+            sentence.append(part)
+            continue
+        if not any(mark in part for mark in SENTENCE_ENDS):
+            continue
+        if len({f.aggregation_zh for f in sentence}) > 1:
+            for figure in (f for f in sentence if not f.gap):  # a gap names its years
+                figure.qualifier = (f"（{years[0]}—{years[-1]}年累计）"
+                                    if figure.aggregation_zh == AGGREGATION_ZH["sum"] else
+                                    f"（{figure.sources[-1].year}年）")
+        sentence = []
 
 
 def check_sums(blocks: list[Block], catalogue: Catalogue) -> None:

@@ -46,13 +46,13 @@ def pieces(parts: list[str | Figure], *, clean: bool = False) -> list[Piece]:
                 found.append(Piece(text, "text"))
             continue
         if clean:
-            found.append(Piece(part.text.replace(part.marker, CLEAN_GAP) if part.gap
-                               else part.text, "text"))
+            found.append(Piece((part.text.replace(part.marker, CLEAN_GAP) if part.gap
+                                else part.text) + part.qualifier, "text"))
             continue
         before, marker, after = (part.text.partition(part.marker) if part.gap
                                  else (part.text, "", ""))
         found += [Piece(t, role) for t, role in ((before, "text"), (marker, "gap"),
-                                                 (after, "text")) if t]
+                                                 (after + part.qualifier, "text")) if t]
         if part.check:
             found.append(Piece(WORD_JOINER + part.check, "check"))
         reference = f"{WORD_JOINER}[{part.number}]"

@@ -38,7 +38,7 @@ def test_disabled_children_sentence(rendered, figures):
 def test_sums_and_round_figures(rendered, figures):
     _, _, markdown = rendered
     sessions = sum(figures[("league.lecturers.sessions", y)] for y in range(2021, 2026))
-    assert f"开展青年讲师团党史宣讲{int(sessions)}场次<sup>[3]</sup>" in markdown
+    assert f"开展青年讲师团党史宣讲{int(sessions)}场次（2021—2025年累计）<sup>[3]</sup>" in markdown
     activities = sum(figures[("culture.youth_activities.sessions", y)] for y in range(2021, 2026))
     assert f"开展线上线下活动{word(activities, Style(unit='场次', approx='余'))}" in markdown
     assert "2025年发放教师奖励性补贴人均" in markdown
@@ -122,7 +122,7 @@ def test_each_sentence_takes_the_years_it_speaks_of(rendered, figures):
 
 def test_the_drafts_own_figures_stand_and_disagreement_is_listed(rendered, figures):
     _, _, markdown = rendered
-    assert "主题团课、队课覆盖率达100％<sup>" in markdown
+    assert "主题团课、队课覆盖率达100％（2025年）<sup>" in markdown
     assert "全市建立心理辅导机构和社会组织5家<sup>" in markdown
     verify = markdown.split("## 附件二　待核实")[1].split("## 附件三")[0]
     organisations = int(_latest(figures, "health.counselling.organisations"))
@@ -195,3 +195,12 @@ def _today_zh() -> str:
 
     today = local_now().date()
     return f"{today.year}年{today.month}月{today.day}日"
+
+
+def test_a_sentence_mixing_a_sum_and_a_single_year_says_which_is_which(rendered, figures):
+    _, _, markdown = rendered
+    policies = int(_latest(figures, "edu.student_aid.policies"))
+    assert f"落实{policies}项（2025年）<sup>[5]</sup>学生资助政策，受益学生" in markdown
+    assert "万人次（2021—2025年累计）<sup>[6]</sup>" in markdown
+    # A sentence whose figures all mean the same years is left as drafted.
+    assert "残疾儿童（7－14岁）" in markdown and "人（2025年）<sup>[7]</sup>" not in markdown
