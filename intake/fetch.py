@@ -30,9 +30,9 @@ from config.clock import local_now, local_text, to_local
 from intake.attachments import Attachment, safe_name, unpack
 from intake.imap import Fetched, Mailbox, MailboxUnavailable, open_mailbox
 from intake.message import IncomingMail, parse_mail
-from pipeline.validation import is_warehouse_down
 from schemas.departments import Department, Registry
 from schemas.round import get_round
+from warehouse.engine import is_warehouse_down
 from warehouse.mail_log import attachments_of, by_key, handled, mark_filed, thread_owner
 from warehouse.models import MailAttachment, MailMessage
 from warehouse.run_lock import RunLock, WarehouseBusy

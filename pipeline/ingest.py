@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from config import Settings
-from pipeline.validation import is_warehouse_down, validate_isolating
+from pipeline.validation import validate_isolating
 from schemas.issue import Issue as IssueRecord
 from schemas.labels import PROBLEM_STAGE_ZH
 from schemas.observation import ReadResult
@@ -31,6 +31,7 @@ from schemas.validate import ValidationResult, validate
 from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
 from transforms.sandbox import ReaderPool, ReadFailure, ReadJob
 from warehouse.archive import archive_bytes, make_durable
+from warehouse.engine import is_warehouse_down
 from warehouse.load import (
     IncomingFile,
     LoadOutcome,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from products.tables import PRODUCT_FILES, write_exports
 from report.figures import figures_by_indicator
 from schemas.round import get_round
-from warehouse.exports import PRODUCT_FILES, write_exports
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, TableRow, consolidated_table, ledger, open_issues
 

@@ -8,18 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from schemas.observation import ReadResult
+from warehouse.engine import is_warehouse_down
 
 if TYPE_CHECKING:  # pandas and pandera: imported by whoever validates, when it does
     from schemas.validate import ValidationResult
-
-
-def is_warehouse_down(error: BaseException) -> bool:
-    """A lost or refused database connection stops the run; any other error is the file's."""
-    return isinstance(error, OperationalError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
 @dataclass(slots=True)

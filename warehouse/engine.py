@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -57,3 +58,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed if the block finishes, rolled back otherwise."""
     with session_factory(engine).begin() as session:
         yield session
+
+
+def is_warehouse_down(error: BaseException) -> bool:
+    """A lost or refused database connection stops the run; any other error is the file's."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)

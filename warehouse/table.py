@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from config.clock import local_text
 from schemas.catalogue import Catalogue
 from schemas.departments import Registry
 from warehouse.mail_log import mail_source
@@ -49,11 +48,6 @@ class LedgerRow:
     mail_sender: str = ""
     mail_sent_at: dt.datetime | None = None
 
-    @property
-    def received_via_zh(self) -> str:
-        if not self.mail_sender:
-            return "收件箱" if self.last_submission else ""
-        return f"邮件（{self.mail_sender}，{local_text(self.mail_sent_at, '%m-%d %H:%M')} 发出）"
 
 
 def consolidated_table(session: Session, catalogue: Catalogue, registry: Registry,

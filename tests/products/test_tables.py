@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 
 from pipeline.outputs import export_products
+from products.tables import escape
 from tests.warehouse.helpers import drop, run
-from warehouse.exports import escape
 
 
 def _csv(path):

@@ -107,6 +107,13 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
     return paths
 
 
+def received_via_zh(row: LedgerRow) -> str:
+    """How the department's newest version came: the inbox, or a mail (who, when)."""
+    if not row.mail_sender:
+        return "收件箱" if row.last_submission else ""
+    return f"邮件（{row.mail_sender}，{local_text(row.mail_sent_at, '%m-%d %H:%M')} 发出）"
+
+
 def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
                     issues: Sequence[tuple[Issue, str]], names: dict[str, str],
                     catalogue: Catalogue, years: tuple[int, ...],
@@ -123,7 +130,7 @@ def _write_workbook(path: Path, table: list[TableRow], ledger: list[LedgerRow],
     _rows(ledger_sheet, ["责任单位", "应报项数", "已报项数", "已采用项数", "待改错误", "待核提醒",
                          "最近报送时间", "报送方式", "状态"],
           [[r.department, r.expected, r.received, r.accepted, r.open_errors, r.open_warnings,
-            local_text(r.last_submission), r.received_via_zh, LEDGER_ZH[r.status]]
+            local_text(r.last_submission), received_via_zh(r), LEDGER_ZH[r.status]]
            for r in ledger],
           widths=(22, 9, 9, 10, 9, 9, 17, 30, 9))
     print_ready(ledger_sheet, f"{city}青年发展数据报送情况", landscape=False,

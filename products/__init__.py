@@ -1,0 +1,2 @@
+"""The run's products for people and programs: the consolidated table, the issue list and
+the submission ledger as CSV and a print-ready XLSX, with every Chinese label they show."""
