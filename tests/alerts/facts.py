@@ -233,3 +233,17 @@ def assert_summary_lists_the_reports_doubts(outbox: Path, report_md: Path) -> No
         assert f"（共 {len(gaps) + checked} 处，" in summary.text
     else:
         assert "报告初稿中待补" not in summary.text
+
+
+def assert_reminders_tell_the_ledger(outbox: Path, ledger_csv: Path) -> None:
+    """A reminder says 尚未报送 only to a department that sent nothing at all; one that
+    sent files (even refused ones) is told which indicators it still owes."""
+    lines = ledger_csv.read_text(encoding="utf-8-sig").splitlines()
+    rows = [dict(zip(lines[0].split(","), line.split(","), strict=False)) for line in lines[1:]]
+    status = {r["department"]: r["status"] for r in rows}
+    for mail in parse_outbox(outbox):
+        if mail.kind != "reminder":
+            continue
+        name = mail.subject.split("】", 1)[1].split(" ", 1)[0]
+        says_nothing_sent = "尚未报送青年发展数据" in mail.text
+        assert says_nothing_sent == (status[name] == "not_submitted"), (name, status[name])

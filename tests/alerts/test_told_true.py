@@ -9,7 +9,9 @@ from samples.hard_cases import HARD_CASES, write_hard_inbox
 from tests.alerts.facts import (
     adopted_by_department,
     assert_issue_mails_tell_the_facts,
+    assert_reminders_tell_the_ledger,
     assert_settled_refusals_are_named,
+    assert_summary_lists_the_reports_doubts,
     assert_summary_tells_the_ledger,
     files_in_use,
     parse_outbox,
@@ -42,6 +44,9 @@ def test_every_mail_of_the_hard_cases_states_the_warehouse_facts(hard_run):
     settings, warehouse = hard_run
     assert_issue_mails_tell_the_facts(warehouse, settings.outbox_dir)
     assert_summary_tells_the_ledger(settings.outbox_dir, settings.outputs_dir / "ledger.csv")
+    assert_reminders_tell_the_ledger(settings.outbox_dir, settings.outputs_dir / "ledger.csv")
+    assert_summary_lists_the_reports_doubts(settings.outbox_dir,
+                                            settings.outputs_dir / "report.md")
 
 
 def test_a_department_whose_every_file_is_refused_hears_which_and_why(hard_run):

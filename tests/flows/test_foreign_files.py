@@ -15,6 +15,7 @@ from config import PROJECT_ROOT, Settings
 from pipeline.trial import try_files
 from tests.alerts.facts import (
     assert_issue_mails_tell_the_facts,
+    assert_reminders_tell_the_ledger,
     assert_settled_refusals_are_named,
     assert_summary_tells_the_ledger,
     parse_outbox,
@@ -87,6 +88,7 @@ def test_a_run_with_foreign_files_in_department_folders_exits_0(tmp_path):
     assert_issue_mails_tell_the_facts(warehouse, tmp_path / "outbox")
     assert_summary_tells_the_ledger(tmp_path / "outbox", tmp_path / "outputs" / "ledger.csv")
     assert_settled_refusals_are_named(warehouse, tmp_path / "outbox")
+    assert_reminders_tell_the_ledger(tmp_path / "outbox", tmp_path / "outputs" / "ledger.csv")
     told_to: dict[str, str] = {}
     for mail in parse_outbox(tmp_path / "outbox"):
         told_to[mail.department] = told_to.get(mail.department, "") + mail.text

@@ -15,7 +15,7 @@ from report.wording import SCALES
 from tests.warehouse.helpers import example_warehouse
 from warehouse.table import consolidated_table
 
-NUMBER = re.compile(r"(\d+(?:\.\d+)?)(万|亿)?")
+NUMBER = re.compile(r"(\d+(?:\.\d+)?)余?(万|亿)?")  # 1200余万元 too
 
 
 @pytest.fixture(scope="module")
