@@ -182,10 +182,10 @@ def _rows(sheet: Worksheet, header: list[str], rows: Iterable[Sequence[object]],
 
 
 def _height(row: Sequence[object], widths: Sequence[int]) -> float:
-    """Tall enough for every wrapped cell to print whole (a Chinese character is about
-    two units of column width): spreadsheet programs do not grow a row on their own."""
-    lines = max((math.ceil(sum(2 if ord(c) > 0x2E80 else 1 for c in str(value)) /
-                           max(width - 1, 1))
+    """Tall enough for every wrapped cell to print whole (a Chinese character takes about
+    1.85 units of column width): spreadsheet programs do not grow a row on their own."""
+    lines = max((math.ceil(sum(1.85 if ord(c) > 0x2E80 else 1 for c in str(value)) /
+                           max(width, 1))
                  for value, width in zip(row, widths, strict=False) if value not in (None, "")),
                 default=1)
     return 15.0 * max(lines, 1) + 3
@@ -238,7 +238,7 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
                       *(_display(cells[y]) for y in years), total, used_as])
         line = sheet.max_row
         sheet.row_dimensions[line].height = _height([first.indicator_name, first.department],
-                                                    (30, 18))
+                                                    (30, 22))
         for cell in sheet[line]:
             cell.border = BOX
             cell.alignment = Alignment(vertical="center", wrap_text=cell.column in (2, 4))
@@ -259,7 +259,7 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
         sheet.cell(line, 5 + len(years)).number_format = number_format
     sheet.freeze_panes = "E2"
     sheet.auto_filter.ref = sheet.dimensions  # filter by 责任单位 instead of a sheet each
-    for column, width in zip("ABCD", (34, 30, 8, 18), strict=True):
+    for column, width in zip("ABCD", (34, 30, 8, 22), strict=True):
         sheet.column_dimensions[column].width = width
     for offset in range(len(years) + 2):
         sheet.column_dimensions[get_column_letter(5 + offset)].width = 11
