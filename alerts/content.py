@@ -90,12 +90,6 @@ class Context:
         return "\n".join(lines)
 
 
-def split_message(message: str) -> tuple[str, str]:
-    """`…问题；请…` -> (problem, suggestion), for the two table columns."""
-    head, _, tail = message.rpartition("；")
-    return (head, tail) if head else (message, "")
-
-
 def _html(paragraphs: list[str], tables: list[str]) -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs[:-1]) + "".join(tables)
     return (f"<html><head><meta charset='utf-8'></head><body style=\"{BODY_STYLE}\">{body}"

@@ -25,7 +25,6 @@ from alerts.content import (
     elsewhere_mail,
     issues_mail,
     reminder_mail,
-    split_message,
     summary_mail,
 )
 from alerts.mail import Thread, build_message, new_message_id, write_eml
@@ -35,6 +34,7 @@ from report.figures import Figure, figures_by_indicator, open_warnings
 from schemas.completeness import missing_indicators
 from schemas.departments import Department, Registry
 from schemas.labels import LEDGER_ZH, SUBMISSION_STATUS_ZH
+from schemas.messages import split_message, without_place
 from schemas.observation import UNREADABLE_RULES
 from schemas.round import Round, get_round
 from warehouse.alert_state import (
@@ -176,8 +176,7 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
         return None  # nothing new to say: no spam
     lines, problems = [], {}
     for issue, file_name in held:
-        problem, suggestion = split_message(issue.message_zh.removeprefix(
-            f"{issue.cells} " if issue.cells else ""))
+        problem, suggestion = split_message(without_place(issue.message_zh, issue.cells))
         # Every cell the problem involves: an error in a relation drops its partner
         # cells' values too, and the department must see that they were not taken either.
         places = issue.cells.split("、") if issue.cells else (

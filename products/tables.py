@@ -20,6 +20,7 @@ from forms.printing import print_ready
 from schemas.catalogue import Catalogue, Indicator
 from schemas.issue import SEVERITY_ORDER
 from schemas.labels import CELL_STATUS_ZH, LEDGER_ZH, SEVERITY_ZH, issue_state_zh
+from schemas.messages import without_place
 from schemas.round import get_round
 from warehouse.models import Issue
 from warehouse.table import LedgerRow, TableRow
@@ -205,8 +206,8 @@ def _reasons(issues: Sequence[tuple[Issue, str]]) -> dict[tuple[str, int], list[
     found: dict[tuple[str, int], list[str]] = {}
     for issue, _ in issues:
         if issue.state == "open" and issue.severity != "info" and issue.year:
-            text = issue.message_zh.removeprefix(f"{issue.cells} " if issue.cells else "")
-            found.setdefault((issue.indicator_code, issue.year), []).append(text)
+            found.setdefault((issue.indicator_code, issue.year), []).append(
+                without_place(issue.message_zh, issue.cells))
     return found
 
 

@@ -13,6 +13,7 @@ from report.wording import around, word
 from schemas.catalogue import Catalogue, Indicator
 from schemas.departments import Registry
 from schemas.describe import AGGREGATION_ZH, format_number
+from schemas.messages import split_message, without_place
 from schemas.round import RoundParameters, get_round
 from warehouse.models import Issue
 from warehouse.table import TableRow
@@ -242,7 +243,7 @@ def _sentence(block: Block, position: int) -> str:
     marker = "\0"
     text = "".join(marker if n == position else ("XX" if isinstance(p, Binding) else p)
                    for n, p in enumerate(block.parts))
-    clauses = re.split(r"(?<=[。；])", text)
+    clauses = re.split(f"(?<=[{SENTENCE_ENDS}])", text)
     found = next(c for c in clauses if marker in c)
     return found.replace(marker, "XX").strip()
 
@@ -263,8 +264,7 @@ def open_warnings(issues: Sequence[tuple[Issue, str]]) -> Warnings:
     for issue, file_name in issues:
         if issue.state == "open" and issue.severity == "warning" and issue.year and \
                 issue.indicator_code and issue.rule != "missing_value":
-            reason = issue.message_zh.removeprefix(f"{issue.cells} " if issue.cells else "")
-            reason = reason.rpartition("；")[0] or reason
+            reason = split_message(without_place(issue.message_zh, issue.cells))[0]
             found.by_value.setdefault((issue.indicator_code, issue.year), []).append(reason)
             for place in issue.cells.split("、") if issue.cells else []:
                 found.by_cell.setdefault((file_name, place), []).append(reason)

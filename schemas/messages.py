@@ -41,6 +41,18 @@ def place_text(cells: list[str] | tuple[str, ...]) -> str:
     return f"{'、'.join(cells)} " if cells else ""
 
 
+def without_place(message: str, cells: str) -> str:
+    """A stored message without the cells `place_text` put before it (`cells` as stored,
+    、-separated), for a table or comment that shows the place on its own."""
+    return message.removeprefix(place_text(cells.split("、")) if cells else "")
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """`…问题；请…` -> (problem, suggestion), for the two table columns."""
+    head, _, tail = message.rpartition("；")
+    return (head, tail) if head else (message, "")
+
+
 def value_message(rule: str, indicator: Indicator, catalogue: Catalogue, *, place: str,
                   year: int, raw: str = "", value: float | None = None,
                   bound: float | None = None) -> str:
