@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     imap_poll_seconds: float = Field(default=60, gt=0)
     # Limits on what one message may bring (zip members count as attachments).
     mail_max_attachments: int = Field(default=20, gt=0)
+    # The console (审核台). Sessions end after this long idle, and this long after login
+    # in any case; `console_https_only` marks the cookie Secure (also set by
+    # `--https-only`, or when a proxy in front says https and `console_trust_proxy` is on).
+    console_idle_minutes: float = Field(default=30, gt=0)
+    console_absolute_hours: float = Field(default=12, gt=0)
+    console_https_only: bool = False
+    console_trust_proxy: bool = False
+    console_login_failures: int = Field(default=5, gt=0)
+    console_lockout_minutes: float = Field(default=15, gt=0)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

@@ -307,3 +307,79 @@ class FileProblem(Base):
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None]
+
+
+class User(Base):
+    """A console account: the office (every department) or one department."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # office / department
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleSession(Base):
+    """A login. Only the token's SHA-256 is stored: a copy of the database opens no
+    session. `ended_at` is set at 退出, password change and disabling the account."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins per user name typed (known or not, so that it tells nothing)."""
+
+    __tablename__ = "login_throttle"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[dt.datetime | None]
+
+
+class Upload(Base):
+    """A workbook sent through the console, saved into the inbox like a mailed one."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    name: Mapped[str] = mapped_column(String(500))  # as the user named it, sanitised
+    sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    saved_path: Mapped[str] = mapped_column(String(500), default="")  # relative to the inbox
+    # refused (not saved) / saved (waiting for its run) / done / failed (a defect of ours)
+    state: Mapped[str] = mapped_column(String(20))
+    refusal_zh: Mapped[str] = mapped_column(Text, default="")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    finished_at: Mapped[dt.datetime | None]
+
+
+class AuditEvent(Base):
+    """Logins, refusals and uploads: who, when, what."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    user_name: Mapped[str] = mapped_column(String(80))
+    # login / login_failed / login_throttled / logout / denied / csrf_refused / upload /
+    # upload_refused / download
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    client: Mapped[str] = mapped_column(String(100), default="")
