@@ -132,6 +132,48 @@ def _unused_parts(unused: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
             [f"<p>{escape(UNUSED_NOTE)}</p>" + _table(UNUSED_HEADER, rows)])
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a department's open problems come to, as its mail's subject says it."""
+
+    refused_files: list[str]
+    file_errors: int
+    errors: int
+    missing: int
+    figure_warnings: int
+    file_warnings: int
+
+    @classmethod
+    def of(cls, issues: list[IssueLine]) -> Tally:
+        file_errors = sum(1 for i in issues if i.severity == "error" and i.about_file)
+        return cls(
+            sorted({i.file_name for i in issues if i.severity == "error" and i.about_file
+                    and i.file_name}),
+            file_errors, sum(1 for i in issues if i.severity == "error") - file_errors,
+            sum(1 for i in issues if i.rule == MISSING_RULE),
+            sum(1 for i in issues if i.severity == "warning" and i.rule != MISSING_RULE
+                and not i.about_file),
+            sum(1 for i in issues if i.severity == "warning" and i.about_file))
+
+    @property
+    def verdict_zh(self) -> str:
+        """As the ledger says: an error or a missing value is 待修改; only warnings ask to
+        check; nothing open has passed."""
+        if self.errors or self.missing or self.file_errors:
+            return "填报数据需修改"
+        return "填报数据请核对" if self.figure_warnings + self.file_warnings else "数据已通过校验"
+
+    @property
+    def counts_zh(self) -> str:
+        warnings = self.figure_warnings + self.file_warnings
+        return "，".join(x for x in (
+            f"{len(self.refused_files) or self.file_errors}个文件未能采用"
+            if self.file_errors else "",
+            f"{self.errors}项错误" if self.errors else "",
+            f"{self.missing}项未填" if self.missing else "",
+            f"{warnings}项提醒" if warnings else "") if x)
+
+
 def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueLine],
                 changes: list[ChangeLine], resolved: list[str], *,
                 attached: list[str] | None = None, not_marked: list[str] | None = None,
@@ -140,21 +182,11 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
     files that could not be used at all, so that nothing of them could be marked;
     `unused`: (file, reason) of refused files it need not send again."""
     attached, not_marked = attached or [], not_marked or []
-    refused_files = sorted({i.file_name for i in issues if i.severity == "error"
-                            and i.about_file and i.file_name})
-    file_errors = sum(1 for i in issues if i.severity == "error" and i.about_file)
-    errors = sum(1 for i in issues if i.severity == "error") - file_errors
-    missing = sum(1 for i in issues if i.rule == MISSING_RULE)
-    figure_warnings = sum(1 for i in issues if i.severity == "warning"
-                          and i.rule != MISSING_RULE and not i.about_file)
-    file_warnings = sum(1 for i in issues if i.severity == "warning" and i.about_file)
-    counts = "，".join(x for x in (
-        f"{len(refused_files) or file_errors}个文件未能采用" if file_errors else "",
-        f"{errors}项错误" if errors else "", f"{missing}项未填" if missing else "",
-        f"{figure_warnings + file_warnings}项提醒" if figure_warnings + file_warnings else "")
-        if x)
-    # As the ledger says: an error or a missing value is 待修改; only warnings ask to check.
-    need = "填报数据需修改" if errors or missing or file_errors else "填报数据请核对"
+    tally = Tally.of(issues)
+    refused_files, file_errors, errors = tally.refused_files, tally.file_errors, tally.errors
+    missing, figure_warnings, file_warnings = (tally.missing, tally.figure_warnings,
+                                               tally.file_warnings)
+    need, counts = tally.verdict_zh, tally.counts_zh
     subject = f"{ctx.prefix}{department} {need}（{counts}）"
     ordered = sorted(issues, key=lambda i: i.severity != "error")
     header = ["级别", "表/单元格", "指标", "年度", "填报值", "问题", "修改建议"]

@@ -174,11 +174,27 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
     if (last is not None and last.kind == "issues" and last.digest == digest and not stale
             and not asked):
         return None  # nothing new to say: no spam
+    lines, problems = issue_lines(held, names)
+    refused = {i.file_id for i in issues if i.rule in UNREADABLE_RULES}
+    files = files_by_id(session, [*problems, *refused])
+    attachments = [copy for file_id in sorted(problems) if file_id not in refused
+                   and (copy := annotated_copy(files[file_id], problems[file_id]))]
+    not_marked = sorted({files[f].original_name for f in refused if f in files})
+    mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved,
+                       attached=[name for name, _ in attachments], not_marked=not_marked,
+                       unused=unused)
+    return _Draft("issues", department, mail, digest, attachments)
+
+
+def issue_lines(held: Sequence[tuple[Issue, str]], names: dict[str, str]
+                ) -> tuple[list[IssueLine], dict[int, list[CellProblem]]]:
+    """Each problem as a mail's row, and the cells to mark in each file (by file id).
+
+    Every cell the problem involves is listed: an error in a relation drops its partner
+    cells' values too, and the department must see that they were not taken either."""
     lines, problems = [], {}
     for issue, file_name in held:
         problem, suggestion = split_message(without_place(issue.message_zh, issue.cells))
-        # Every cell the problem involves: an error in a relation drops its partner
-        # cells' values too, and the department must see that they were not taken either.
         places = issue.cells.split("、") if issue.cells else (
             [f"{issue.sheet}!{issue.cell}"] if issue.cell else [])
         lines.append(IssueLine(issue.severity, "、".join(places),
@@ -190,15 +206,7 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
                 problems.setdefault(issue.file_id, []).append(CellProblem(
                     issue.severity, sheet, cell, names.get(issue.indicator_code, ""),
                     issue.year or None, issue.raw_value, issue.message_zh))
-    refused = {i.file_id for i in issues if i.rule in UNREADABLE_RULES}
-    files = files_by_id(session, [*problems, *refused])
-    attachments = [copy for file_id in sorted(problems) if file_id not in refused
-                   and (copy := _annotated_copy(files[file_id], problems[file_id]))]
-    not_marked = sorted({files[f].original_name for f in refused if f in files})
-    mail = issues_mail(ctx, department.name, department.contact, lines, changes, resolved,
-                       attached=[name for name, _ in attachments], not_marked=not_marked,
-                       unused=unused)
-    return _Draft("issues", department, mail, digest, attachments)
+    return lines, problems
 
 
 def _elsewhere(ctx: Context, registry: Registry, department: Department,
@@ -209,7 +217,7 @@ def _elsewhere(ctx: Context, registry: Registry, department: Department,
         ctx, department.name, department.contact, files, owners), answers=[waiting.mail])
 
 
-def _annotated_copy(file: File, problems: list[CellProblem]) -> tuple[str, bytes] | None:
+def annotated_copy(file: File, problems: list[CellProblem]) -> tuple[str, bytes] | None:
     """The department's own workbook with its problems marked; when marking it fails,
     the mail goes without it (and says so)."""
     try:

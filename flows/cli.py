@@ -197,6 +197,11 @@ RunOutOption = Annotated[Path | None, typer.Option("--out", help="输出目录�
 INTERVAL_HELP = ("新文件由文件系统事件立即发现；另外每隔这么多秒完整检查一次收件箱"
                  "（网络共享盘上事件可能丢失）")
 OutboxOption = Annotated[Path | None, typer.Option("--outbox", help="发件箱目录（默认 outbox/）")]
+ConsoleHost = Annotated[str, typer.Option(
+    "--host", help="审核台监听的地址（0.0.0.0 表示允许局域网内其他电脑访问）")]
+ConsolePort = Annotated[int, typer.Option("--port", help="审核台的端口")]
+HttpsOnly = Annotated[bool, typer.Option(
+    "--https-only", help="只通过 https 访问（在 https 反向代理之后使用），登录 Cookie 加 Secure")]
 
 
 def _override(**values: object) -> None:
@@ -350,26 +355,72 @@ def serve_command(
     port: Annotated[int, typer.Option(
         "--port", help="Prefect 界面和接口的端口（已设置 PREFECT_API_URL 时不启动自己的服务）"
     )] = 4200,
+    console_host: Annotated[str, typer.Option(
+        "--console-host", help="审核台监听的地址（0.0.0.0 表示允许局域网内其他电脑访问）")
+    ] = "127.0.0.1",
+    console_port: Annotated[int, typer.Option(
+        "--console-port", help="审核台的端口；0 表示不启动审核台")] = 8100,
+    https_only: HttpsOnly = False,
 ) -> None:
-    """常驻运行：每晚 02:00 自动汇总、监视收件箱、定时投递邮件、可在 Prefect 界面中手动重跑。
+    """常驻运行：每晚 02:00 自动汇总、监视收件箱、定时投递邮件、审核台网页、Prefect 界面中手动重跑。
 
     启动时先处理停机期间收到的文件。按 Ctrl+C 或发送 SIGTERM 停止（10 秒内退出）。
     """
+    from flows.console_server import start_console
     from flows.deployments import local_server, serve_everything, stop_signals
     from flows.server_state import announce, stop_keeper, withdraw
 
+    if https_only:
+        _override(console_https_only="true")
     logs.configure(logging.WARNING)  # a service's journal wants its warnings
-    _open_warehouse()
+    warehouse = _open_warehouse()
     stop_keeper()  # one server per Prefect home: ours, with its UI on --port
     with stop_signals() as stop, local_server(port) as server:
         console.print(f"Prefect 界面：{server.url.removesuffix('/api')}  （按 Ctrl+C 停止）")
         if server.process is not None:
             announce(server.url, "serve")  # commands use this server meanwhile
+        web = start_console(get_settings(), warehouse, console_host, console_port) \
+            if console_port else None
+        if web is not None:
+            console.print(f"审核台：{web.url}")
+            _no_account_hint(warehouse)
         try:
             abandoned = serve_everything(interval, stop, server)
         finally:
+            if web is not None:
+                web.stop()
             withdraw()
     _stopped(abandoned)
+
+
+@app.command("console", cls=ChineseCommand)
+def console_command(host: ConsoleHost = "127.0.0.1", port: ConsolePort = 8100,
+                    https_only: HttpsOnly = False) -> None:
+    """启动审核台（网页）：联席办查看各单位报送情况，各单位查看本单位数据、上传填报表。
+
+    账号用 huizong user add 创建。按 Ctrl+C 停止。
+    """
+    from flows.console_server import console_url, serve_console
+    from flows.server_state import shared_server
+
+    if https_only:
+        _override(console_https_only="true")
+    logs.configure(logging.WARNING)
+    warehouse = _open_warehouse()
+    with shared_server():
+        console.print(f"审核台：{console_url(host, port)}  （按 Ctrl+C 停止）")
+        _no_account_hint(warehouse)
+        serve_console(get_settings(), warehouse, host, port)
+    console.print("已停止。")
+
+
+def _no_account_hint(warehouse: Warehouse) -> None:
+    from warehouse.accounts import list_users
+
+    with warehouse.begin() as session:
+        if not list_users(session):
+            console.print("还没有账号：先运行 huizong user add 用户名 --role office "
+                          "创建联席办账号。")
 
 
 def _stopped(abandoned: bool) -> None:

@@ -173,6 +173,13 @@ def on_arrival(files: list[str]) -> RunSummary:
                              select_files(settings.inbox_dir, files), "inbox")
 
 
+@flow(name="upload", description="网页上传：处理在审核台上传的文件")
+def on_upload(files: list[str]) -> RunSummary:
+    settings = get_settings()
+    return _load_inbox_files(open_warehouse(settings), settings,
+                             select_files(settings.inbox_dir, files), "upload")
+
+
 @flow(name="rerun",
       description="手动重跑：某单位改正后立即处理；--reprocess 重新读取其全部历史版本")
 def rerun(department: str, years: list[int] | None = None, file: str | None = None,

@@ -62,7 +62,7 @@ def unpack(parts: list[tuple[str | None, bytes]], settings: Settings) -> list[At
         if name.lower().endswith(".zip"):
             found.extend(_from_zip(name, data, settings))
         else:
-            found.append(_judge(name, data, settings))
+            found.append(judge(name, data, settings))
     taken = 0
     limited = []
     for item in found:
@@ -76,7 +76,7 @@ def unpack(parts: list[tuple[str | None, bytes]], settings: Settings) -> list[At
     return limited
 
 
-def _judge(name: str, data: bytes, settings: Settings) -> Attachment:
+def judge(name: str, data: bytes, settings: Settings) -> Attachment:
     if not is_spreadsheet(name):
         return Attachment(name, b"", "不是表格文件（只处理 .xlsx、.xls、.et、.csv 等填报表，"
                           "或装有它们的 .zip 压缩包）。")
@@ -119,7 +119,7 @@ def _from_zip(zip_name: str, data: bytes, settings: Settings) -> list[Attachment
                                         "请直接附上表格文件。"))
                 continue
             if not is_spreadsheet(name):
-                found.append(_judge(label, b"", settings))
+                found.append(judge(label, b"", settings))
                 continue
             ratio = member.file_size / max(member.compress_size, 1)
             if (member.file_size > min(settings.max_file_bytes, budget)
@@ -132,7 +132,7 @@ def _from_zip(zip_name: str, data: bytes, settings: Settings) -> list[Attachment
                 found.append(Attachment(label, b"", "压缩包中的这个文件已损坏，无法解压。"))
                 continue
             budget -= len(content)
-            found.append(_judge(name, content, settings))
+            found.append(judge(name, content, settings))
     if not found:
         return [Attachment(zip_name, b"", "压缩包是空的，或其中没有表格文件。")]
     return found

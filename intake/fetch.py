@@ -202,7 +202,7 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
     for path, final in zip(pending, finals, strict=True):
         path.replace(final)
         report.saved.append(str(final.relative_to(settings.inbox_dir)))
-    _announce(finals)
+    announce_saved(finals)
     return mail_id
 
 
@@ -331,10 +331,12 @@ def _finish_saving(warehouse: Warehouse, settings: Settings, mail_id: int,
         if final.exists():
             finals.append(final)
             report.saved.append(relative)
-    _announce(finals)
+    announce_saved(finals)
 
 
-def _announce(saved: list[Path]) -> None:
+def announce_saved(saved: list[Path]) -> None:
+    """Tell the listeners (the inbox watcher of `serve`) of files put into the inbox by
+    someone who runs them itself."""
     for listener in _saved_listeners:
         listener(saved)
 

@@ -17,7 +17,7 @@ SUBMISSION_STATUS_ZH = {"accepted": "全部采用", "partially_accepted": "部�
                         "rejected": "未采用", "superseded": "已被新版本替代",
                         "unchanged": "与上一版相同"}
 TRIGGER_ZH = {"schedule": "夜间定时", "inbox": "收到新文件", "manual": "手动",
-              "mail": "收到邮件"}
+              "mail": "收到邮件", "upload": "网页上传"}
 OUTCOME_ZH = {"running": "进行中", "succeeded": "完成", "failed": "出错", "stopped": "被停止",
               "crashed": "中断"}
 MAIL_STATUS_ZH = {"queued": "待发送", "sent": "已发送", "failed": "发送失败",
@@ -27,3 +27,6 @@ MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder":
 
 # Where in the run a file's processing broke (an internal error, not the sender's fault).
 PROBLEM_STAGE_ZH = {"inbox": "收件", "read": "读取", "validate": "校验", "load": "入库"}
+UPLOAD_STATE_ZH = {"refused": "未接收", "saved": "正在校验", "done": "已校验",
+                   "failed": "处理出错"}
+CHANNEL_ZH = {"inbox": "收件箱", "mail": "邮件", "upload": "网页上传"}

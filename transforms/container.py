@@ -123,6 +123,17 @@ def _inspect(data: bytes, file_name: str, settings: Settings) -> Container | Fil
     return _issue("file_not_spreadsheet", NOT_SPREADSHEET)
 
 
+def sniff(data: bytes) -> FileIssue | None:
+    """A first look at bytes offered as a workbook (a console upload), parsing nothing:
+    the issue when they cannot be one, None when the reader should look closer."""
+    if data.startswith((ZIP_MAGIC, OLE_MAGIC, *_BIFF_BOF)) or _looks_like_text(data):
+        return None
+    if data.startswith(_IMAGE_MAGIC):
+        return _issue("file_not_spreadsheet",
+                      "文件是图片或 PDF，不是 Excel 表格；请提交填好的 .xlsx 填报表。")
+    return _issue("file_not_spreadsheet", NOT_SPREADSHEET)
+
+
 def _looks_like_text(data: bytes) -> bool:
     head = data[:4096]
     if b"\x00" in head:
