@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined
 
 from config import Settings
 from config.clock import local_now, local_text
@@ -48,6 +49,7 @@ class Console:
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+    templates.env.undefined = StrictUndefined  # a misspelt name fails, never prints nothing
     templates.env.globals.update(
         SEVERITY_ZH=SEVERITY_ZH, LEDGER_ZH=LEDGER_ZH, CELL_STATUS_ZH=CELL_STATUS_ZH,
         CHANNEL_ZH=CHANNEL_ZH, MAIL_ZH=MAIL_ZH, MAIL_STATUS_ZH=MAIL_STATUS_ZH,
@@ -90,5 +92,5 @@ def render(request: Request, template: str, status_code: int = 200,
            **context: Any) -> HTMLResponse:
     signed: Signed | None = getattr(request.state, "signed", None)
     return console_of(request).templates.TemplateResponse(
-        request, template, {"signed": signed, "now": local_now(), **context},
+        request, template, {"signed": signed, "now": local_now(), "page": "", **context},
         status_code=status_code)

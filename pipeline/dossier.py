@@ -15,6 +15,8 @@ from config import Settings
 from config.clock import local_now
 from report.figures import figures_by_indicator, open_warnings
 from schemas.departments import Department
+from schemas.messages import split_message, without_place
+from schemas.observation import UNREADABLE_RULES
 from schemas.round import get_round
 from warehouse import views
 from warehouse.alert_state import mail_counts
@@ -140,6 +142,7 @@ class UploadVerdict:
     tally: Tally  # the department's, as its mail says
     annotated: bool
     mail: Alert | None  # written by the upload's run
+    refused_zh: list[str] = field(default_factory=list)  # why the file could not be used
 
 
 def upload_verdict(warehouse: Warehouse, scope: Scope, upload_id: int) -> UploadVerdict | None:
@@ -156,10 +159,16 @@ def upload_verdict(warehouse: Warehouse, scope: Scope, upload_id: int) -> Upload
                 if i.severity in ("error", "warning")]
         mail = views.run_mail(session, scope, department.code, upload.run_id) \
             if upload.run_id else None
+        file_id = submission.file_id if submission is not None else None
+        # Settled at once when the department owes nothing else, but still this file's.
+        refused = [split_message(without_place(i.message_zh, i.cells))[0]
+                   for i, _ in views.issues(session, scope, department.code,
+                                            states=("open", "explained", "resolved"))
+                   if file_id is not None and i.file_id == file_id
+                   and i.rule in UNREADABLE_RULES]
     all_lines, problems = issue_lines(held, names)
-    file_id = submission.file_id if submission is not None else None
     own = [line for line, (issue, _) in zip(all_lines, held, strict=True)
            if file_id is not None and issue.file_id == file_id]
     same = submission is not None and submission.run_id != upload.run_id
     return UploadVerdict(upload, department, submission, same, own, Tally.of(all_lines),
-                         bool(file_id is not None and problems.get(file_id)), mail)
+                         bool(file_id is not None and problems.get(file_id)), mail, refused)

@@ -75,6 +75,7 @@ def _issue(rule: str, message: str) -> FileIssue:
 
 CORRUPT = "文件已损坏或格式异常，无法读取；请在 Excel/WPS 中重新保存为 .xlsx 后提交。"
 ENCRYPTED = "文件已加密，请取消密码后重新提交。"
+PICTURE = "文件是图片或 PDF，不是 Excel 表格；请提交填好的 .xlsx 填报表。"
 NOT_SPREADSHEET = "无法识别文件格式（不是 Excel / WPS 表格），请另存为 .xlsx 后提交。"
 
 
@@ -101,8 +102,7 @@ def _inspect(data: bytes, file_name: str, settings: Settings) -> Container | Fil
     if data.startswith(OLE_MAGIC):
         return _inspect_ole(data, file_name)
     if data.startswith(_IMAGE_MAGIC):
-        return _issue("file_not_spreadsheet",
-                      "文件是图片或 PDF，不是 Excel 表格；请提交填好的 .xlsx 填报表。")
+        return _issue("file_not_spreadsheet", PICTURE)
     if data.startswith(_BIFF_BOF) and data[2:4] in (b"\x04\x00", b"\x06\x00", b"\x08\x00"):
         return _issue("file_unsupported_format",
                       "文件是很早期的 Excel（4.0 及以前）格式，无法可靠读取；"
@@ -126,11 +126,10 @@ def _inspect(data: bytes, file_name: str, settings: Settings) -> Container | Fil
 def sniff(data: bytes) -> FileIssue | None:
     """A first look at bytes offered as a workbook (a console upload), parsing nothing:
     the issue when they cannot be one, None when the reader should look closer."""
+    if data.startswith(_IMAGE_MAGIC):
+        return _issue("file_not_spreadsheet", PICTURE)
     if data.startswith((ZIP_MAGIC, OLE_MAGIC, *_BIFF_BOF)) or _looks_like_text(data):
         return None
-    if data.startswith(_IMAGE_MAGIC):
-        return _issue("file_not_spreadsheet",
-                      "文件是图片或 PDF，不是 Excel 表格；请提交填好的 .xlsx 填报表。")
     return _issue("file_not_spreadsheet", NOT_SPREADSHEET)
 
 
