@@ -238,11 +238,12 @@ def _report(action: Callable[[], RunSummary | MailboxResult],
     """Run a flow, then deliver its mail outside the run; a user's data problem is not a
     failure, a broken pipeline is. `action` imports Prefect itself, after the shared
     server's address is set."""
+    from flows.prefect_env import without_heartbeats
     from flows.server_state import shared_server
 
     _open_warehouse()
     with shared_server():
-        with console.status(doing):
+        with console.status(doing), without_heartbeats():
             summary = action()
         for line in summary.lines_zh():
             console.print(escape(line), highlight=False)
@@ -257,9 +258,10 @@ def _deliver() -> None:
     from flows.server_state import shared_server
 
     with shared_server():
+        from flows.prefect_env import without_heartbeats
         from flows.runs import mail
 
-        with console.status("正在投递邮件……"):
+        with console.status("正在投递邮件……"), without_heartbeats():
             delivery = mail()
     for line in delivery.lines_zh():
         console.print(escape(line), highlight=False)
@@ -307,11 +309,12 @@ def watch_command(interval: Annotated[float, typer.Option(
 
     按 Ctrl+C 或发送 SIGTERM 停止（10 秒内退出）。
     """
+    from flows.prefect_env import without_heartbeats
     from flows.server_state import shared_server
 
     logs.configure(logging.WARNING)  # a service's journal wants its warnings
     _open_warehouse()
-    with shared_server():
+    with shared_server(), without_heartbeats():
         _watch(interval)
 
 
@@ -368,6 +371,7 @@ def serve_command(
     """
     from flows.console_server import start_console
     from flows.deployments import local_server, serve_everything, stop_signals
+    from flows.prefect_env import without_heartbeats
     from flows.server_state import announce, stop_keeper, withdraw
 
     if https_only:
@@ -375,7 +379,7 @@ def serve_command(
     logs.configure(logging.WARNING)  # a service's journal wants its warnings
     warehouse = _open_warehouse()
     stop_keeper()  # one server per Prefect home: ours, with its UI on --port
-    with stop_signals() as stop, local_server(port) as server:
+    with stop_signals() as stop, local_server(port) as server, without_heartbeats():
         console.print(f"Prefect 界面：{server.url.removesuffix('/api')}  （按 Ctrl+C 停止）")
         if server.process is not None:
             announce(server.url, "serve")  # commands use this server meanwhile

@@ -44,12 +44,23 @@ def _deliver(summary: RunSummary) -> None:
         mail()
 
 
-def _server(settings: Settings, warehouse: Warehouse, host: str, port: int
-            ) -> tuple[uvicorn.Server, UploadWorker]:
+def upload_worker(warehouse: Warehouse) -> UploadWorker:
+    """The worker that runs uploads as the `upload` flow, without Prefect's heartbeat."""
+    from flows.prefect_env import without_heartbeats
+
+    def run(files: list[str]) -> RunSummary:
+        with without_heartbeats():
+            return _run_upload(files)
+
     # The worker's thread starts with an empty context: hand it ours (the Prefect API URL).
     context = contextvars.copy_context()
-    worker = UploadWorker(warehouse, lambda files: context.run(_run_upload, files),
-                          lambda summary: context.run(_deliver, summary))
+    return UploadWorker(warehouse, lambda files: context.run(run, files),
+                        lambda summary: context.run(_deliver, summary))
+
+
+def _server(settings: Settings, warehouse: Warehouse, host: str, port: int
+            ) -> tuple[uvicorn.Server, UploadWorker]:
+    worker = upload_worker(warehouse)
     app = create_app(settings, warehouse, worker)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                             proxy_headers=settings.console_trust_proxy,

@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from config import PROJECT_ROOT, Settings, get_settings
 from console.app import create_app
 from console.worker import UploadWorker
-from flows.runs import nightly, on_upload, open_warehouse
+from flows.console_server import upload_worker
+from flows.runs import nightly, open_warehouse
 from tests.flows.conftest import prefect_server  # noqa: F401
 from warehouse.accounts import add_user
 from warehouse.store import Warehouse
@@ -45,7 +46,7 @@ def example_round(tmp_path_factory, prefect_server):  # noqa: F811
             add_user(session, "wumin", "office", None, PASSWORDS["wumin"])
             add_user(session, "jyj", "department", "edu", PASSWORDS["jyj"])
             add_user(session, "kjj", "department", "science", PASSWORDS["kjj"])
-        worker = UploadWorker(warehouse, on_upload)
+        worker = upload_worker(warehouse)
         worker.start()
         yield Round(settings, warehouse, create_app(settings, warehouse, worker), worker)
         worker.stop()
