@@ -19,6 +19,7 @@ run: setup
 	$(BIN)/huizong templates
 	$(BIN)/huizong run
 	@echo "产出在 outputs/：report.docx / report.md（报告初稿）、indicator_table.csv/.xlsx（汇总表）、issues.csv（问题清单）、ledger.csv（报送台账）、templates/（填报表）；给各单位的邮件在 outbox/（.eml）。后台 Prefect 服务供之后的命令使用，闲置 30 分钟自动停止（或 .venv/bin/huizong stop-server）。"
+	@echo "审核台（网页）：先用 .venv/bin/huizong user add 用户名 --role office 创建第一个账号，再运行 .venv/bin/huizong console，用浏览器打开 http://127.0.0.1:8100 。"
 
 lint: setup
 	$(BIN)/ruff check .

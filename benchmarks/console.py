@@ -1,0 +1,138 @@
+"""What a clerk waits for on the console (审核台), with the example round and with 1,000
+submitted files.
+
+    .venv/bin/python -m benchmarks.console [--files 1000] [--repeat 20]
+
+For each warehouse: `huizong run` loads the inbox, `huizong user add` makes an office and
+a department account, `huizong console` serves it in its own process, and an HTTP client
+times every page (median and slowest of `--repeat`, after one warm-up) and an upload
+from the POST to the verdict on the page (the result page asking for it as htmx does).
+Prints numbers; never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import openpyxl
+
+from benchmarks.nightly import write_inbox
+from benchmarks.perf import HUIZONG, project_env, say
+from config import PROJECT_ROOT
+
+PASSWORD = "benchmark-password-123"
+PAGES = {"office": ["/", "/departments/edu", "/issues", "/issues?department=edu"],
+         "department": ["/departments/science", "/upload"]}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _login(client: httpx.Client, name: str) -> None:
+    token = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/login").text)
+    answer = client.post("/login", data={"username": name, "password": PASSWORD,
+                                         "login_csrf": token.group(1), "next": "/"})
+    assert answer.status_code == 303, answer.text
+
+
+def _page_times(client: httpx.Client, path: str, repeat: int) -> list[float]:
+    client.get(path)  # warm-up: templates compiled, connections open
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        answer = client.get(path)
+        times.append(time.perf_counter() - started)
+        assert answer.status_code == 200, (path, answer.status_code)
+    return times
+
+
+def _corrected_science(value: int) -> bytes:
+    workbook = openpyxl.load_workbook(PROJECT_ROOT / "inbox" / "科技局填报表.xlsx")
+    workbook["填报表"]["I5"] = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _upload_time(client: httpx.Client, value: int) -> float:
+    page = client.get("/upload").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    started = time.perf_counter()
+    answer = client.post("/upload", data={"csrf_token": csrf},
+                         files={"workbook": ("科技局更正.xlsx", _corrected_science(value))})
+    location = answer.headers["location"]
+    while "正在读取和校验" in client.get(location + "/verdict",
+                                        headers={"HX-Request": "true"}).text:
+        time.sleep(0.05)  # the page itself asks every 0.25 s
+    return time.perf_counter() - started
+
+
+def measure(label: str, inbox: Path, repeat: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="huizong-console-bench-"))
+    try:
+        shutil.copytree(inbox, root / "inbox")
+        env = project_env(root)
+        subprocess.run([HUIZONG, "run"], env=env, check=True, capture_output=True)
+        for name, role in (("wumin", ["--role", "office"]),
+                           ("kjj", ["--role", "department", "--department", "科技局"])):
+            subprocess.run([HUIZONG, "user", "add", name, *role, "--password-stdin"],
+                           input=PASSWORD + "\n", text=True, env=env, check=True,
+                           capture_output=True)
+        port = _free_port()
+        server = subprocess.Popen([HUIZONG, "console", "--port", str(port)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(base + "/login", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            for role, name in (("office", "wumin"), ("department", "kjj")):
+                with httpx.Client(base_url=base, timeout=60) as client:
+                    _login(client, name)
+                    for path in PAGES[role]:
+                        times = _page_times(client, path, repeat)
+                        say(f"{label}：{path}（{role}）",
+                            f"{statistics.median(times) * 1000:.0f} ms",
+                            f"最慢 {max(times) * 1000:.0f} ms")
+                    if role == "department":
+                        uploads = [_upload_time(client, 22 + n) for n in range(3)]
+                        say(f"{label}：上传 → 页面显示结果", f"{statistics.median(uploads):.2f} s",
+                            f"3 次：{'、'.join(f'{u:.2f}' for u in uploads)} 秒")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=20)
+    arguments = parser.parse_args()
+    measure("示例数据", PROJECT_ROOT / "inbox", arguments.repeat)
+    with tempfile.TemporaryDirectory() as folder:
+        generated = Path(folder) / "inbox"
+        write_inbox(generated, arguments.files)
+        measure(f"{arguments.files} 份报送", generated, arguments.repeat)
+
+
+if __name__ == "__main__":
+    main()
