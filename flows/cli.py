@@ -388,6 +388,9 @@ def serve_command(
         if web is not None:
             console.print(f"审核台：{web.url}")
             _no_account_hint(warehouse)
+        elif console_port:
+            console.print(f"[red]审核台未能启动（端口 {console_port} 可能已被占用），"
+                          "其他服务照常运行；可用 --console-port 换一个端口。[/red]")
         try:
             abandoned = serve_everything(interval, stop, server)
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import time
 from dataclasses import dataclass
 
 import uvicorn
@@ -15,6 +16,8 @@ from console.app import create_app
 from console.worker import UploadWorker
 from pipeline.summary import RunSummary
 from warehouse.store import Warehouse
+
+STARTUP_SECONDS = 20
 
 
 @dataclass(slots=True)
@@ -85,11 +88,18 @@ def serve_console(settings: Settings, warehouse: Warehouse, host: str, port: int
 
 
 def start_console(settings: Settings, warehouse: Warehouse, host: str, port: int
-                  ) -> RunningConsole:
-    """In a thread of this process (`serve` keeps the main thread for its signals)."""
+                  ) -> RunningConsole | None:
+    """In a thread of this process (`serve` keeps the main thread for its signals); None
+    when it could not listen (the port is taken): the rest of `serve` goes on."""
     server, worker = _server(settings, warehouse, host, port)
-    worker.start()
     thread = threading.Thread(target=contextvars.copy_context().run, args=(server.run,),
                               name="console", daemon=True)
     thread.start()
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        return None
+    worker.start()
     return RunningConsole(server, thread, worker, console_url(host, port))

@@ -77,21 +77,42 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.parametrize(("number", "external_api"), [
-    (signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)],
+@pytest.mark.parametrize(("number", "external_api", "console"), [
+    (signal.SIGTERM, False, "free"), (signal.SIGINT, False, "taken"),
+    (signal.SIGTERM, True, "off")],
     ids=["sigterm-own-server", "sigint-own-server", "sigterm-external-server"])
-def test_serve_catches_up_and_stops_cleanly(tmp_path, prefect_server, number, external_api):
-    port = free_port()
+def test_serve_catches_up_and_stops_cleanly(tmp_path, prefect_server, number, external_api,
+                                            console):
+    """Also: serve says where its console listens; a console port already taken costs the
+    console only, with one line saying so."""
+    port, console_port = free_port(), free_port()
+    blocker = socket.socket()
+    if console == "taken":
+        blocker.bind(("127.0.0.1", console_port))
+        blocker.listen()
     process = _start(tmp_path, "serve", "--port", str(port), "--interval", "1",
+                     "--console-port", "0" if console == "off" else str(console_port),
                      external_api=external_api)
     try:
-        _wait_for_line(process, "Prefect 界面", 240)
+        said = _wait_for_line(process, "Prefect 界面", 240)
+        if console == "free":
+            said += _wait_for_line(process, "审核台：", 60)
+            assert f"审核台：http://127.0.0.1:{console_port}" in said
+            hint = _wait_for_line(process, "还没有账号", 10)
+            assert "还没有账号：先运行 huizong user add" in hint
+            assert _listening(console_port)
+        elif console == "taken":
+            said += _wait_for_line(process, "审核台未能启动", 60)
+            assert f"端口 {console_port} 可能已被占用" in said
         assert external_api or _listening(port)
         _caught_up(tmp_path, 180)
         took = _stops_in_time(process, number)
         print(f"serve stopped {took:.1f} s after {number.name}")
         assert not _listening(port)  # the server child went with it
+        if console == "free":
+            assert not _listening(console_port)
     finally:
+        blocker.close()
         if process.poll() is None:
             process.kill()
 
