@@ -13,7 +13,6 @@ Prints numbers; never fails on time.
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import shutil
 import socket
@@ -24,11 +23,11 @@ import time
 from pathlib import Path
 
 import httpx
-import openpyxl
 
 from benchmarks.nightly import write_inbox
 from benchmarks.perf import HUIZONG, project_env, say
 from config import PROJECT_ROOT
+from samples.example_inbox import corrected_example
 
 PASSWORD = "benchmark-password-123"
 PAGES = {"office": ["/", "/departments/edu", "/issues", "/issues?department=edu"],
@@ -59,20 +58,13 @@ def _page_times(client: httpx.Client, path: str, repeat: int) -> list[float]:
     return times
 
 
-def _corrected_science(value: int) -> bytes:
-    workbook = openpyxl.load_workbook(PROJECT_ROOT / "inbox" / "科技局填报表.xlsx")
-    workbook["填报表"]["I5"] = value
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def _upload_time(client: httpx.Client, value: int) -> float:
     page = client.get("/upload").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    data = corrected_example("科技局填报表.xlsx", "I5", value)
     started = time.perf_counter()
     answer = client.post("/upload", data={"csrf_token": csrf},
-                         files={"workbook": ("科技局更正.xlsx", _corrected_science(value))})
+                         files={"workbook": ("科技局更正.xlsx", data)})
     location = answer.headers["location"]
     while "正在读取和校验" in client.get(location + "/verdict",
                                         headers={"HX-Request": "true"}).text:

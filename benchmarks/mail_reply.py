@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import email
-import io
 import os
 import shutil
 import signal
@@ -28,13 +27,13 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-import openpyxl
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from benchmarks.imap_server import department_mail, dovecot_binary, throwaway_dovecot
 from config import PROJECT_ROOT
 from flows.deployments import free_port
+from samples.example_inbox import corrected_example
 
 DISABLED = "canlian@qingyuan.example.gov.cn"
 HUIZONG = Path(sys.executable).with_name("huizong")
@@ -64,11 +63,7 @@ class Outgoing:
 
 
 def _workbook(figure: float) -> bytes:
-    workbook = openpyxl.load_workbook(PROJECT_ROOT / "inbox" / "残联填报表.xlsx")
-    workbook["填报表"]["F11"] = figure
-    data = io.BytesIO()
-    workbook.save(data)
-    return data.getvalue()
+    return corrected_example("残联填报表.xlsx", "F11", figure)
 
 
 def main() -> None:

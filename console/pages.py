@@ -36,7 +36,8 @@ def home(request: Request, signed: SignedIn) -> Response:
         return RedirectResponse(f"/departments/{signed.user.department_code}", status_code=303)
     console = console_of(request)
     return render(request, "overview.html", page="overview",
-                  view=dossiers.overview(console.warehouse, console.settings))
+                  view=dossiers.overview(console.warehouse, console.settings,
+                                         scope(request)))
 
 
 @router.get("/outputs/{name}")

@@ -13,14 +13,14 @@ from alerts.content import IssueLine, Tally
 from alerts.stage import annotated_copy, issue_lines
 from config import Settings
 from config.clock import local_now
+from pipeline.operations import operations_zh
 from report.figures import figures_by_indicator, open_warnings
 from schemas.departments import Department
 from schemas.messages import split_message, without_place
 from schemas.observation import UNREADABLE_RULES
 from schemas.round import get_round
 from warehouse import views
-from warehouse.alert_state import mail_counts
-from warehouse.models import Alert, File, Issue, Run, Submission, Upload
+from warehouse.models import Alert, File, Issue, Submission, Upload
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, TableRow, consolidated_table, ledger
@@ -38,19 +38,17 @@ class Overview:
     gaps: list[str]
     to_verify: list[str]
     products: list[tuple[str, str, bool]]  # file, label, exists
-    last_run: Run | None
-    mail: dict[str, int]
+    operations: list[str]  # the run lock, the last run, the mail, as `status` says them
 
 
-def overview(warehouse: Warehouse, settings: Settings) -> Overview:
+def overview(warehouse: Warehouse, settings: Settings, scope: Scope) -> Overview:
     """The office's page: every department's ledger row, the report's doubts."""
     parameters = get_round()
     with warehouse.begin() as session:
         table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
                                    warehouse.years)
         rows = ledger(session, table, warehouse.registry)
-        warnings = open_warnings(views.issues(session, Scope(None)))
-        mail = mail_counts(session)
+        warnings = open_warnings(views.issues(session, scope))
     figures = figures_by_indicator(table, warehouse.catalogue, warehouse.registry, parameters,
                                    warnings).values()
     deadline = parameters.round.deadline
@@ -60,7 +58,7 @@ def overview(warehouse: Warehouse, settings: Settings) -> Overview:
                     [f.marker.strip("【】") for f in figures if f.gap],
                     [f"{f.indicator.name}（{f.text}）：{'；'.join(f.to_verify)}"
                      for f in figures if f.check],
-                    products, warehouse.last_finished_run(), mail)
+                    products, operations_zh(warehouse, settings))
 
 
 @dataclass(slots=True)

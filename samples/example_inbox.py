@@ -65,6 +65,21 @@ def write_example_inbox(target: Path) -> list[Path]:
     return [s.path for s in samples]
 
 
+def corrected_example(file_name: str, cell: str, value: object, sheet: str = "填报表") -> bytes:
+    """An example inbox workbook with one cell retyped, as a department corrects it."""
+    import io
+
+    import openpyxl
+
+    from config import PROJECT_ROOT
+
+    workbook = openpyxl.load_workbook(PROJECT_ROOT / "inbox" / file_name)
+    workbook[sheet][cell] = value
+    data = io.BytesIO()
+    workbook.save(data)
+    return data.getvalue()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=get_settings().inbox_dir)

@@ -3,7 +3,6 @@ compared with what the warehouse holds (tests/alerts/facts.py)."""
 
 import pytest
 
-from config import get_settings
 from flows.runs import nightly, open_warehouse
 from samples.hard_cases import HARD_CASES, write_hard_inbox
 from tests.alerts.facts import (
@@ -16,23 +15,16 @@ from tests.alerts.facts import (
     files_in_use,
     parse_outbox,
 )
+from tests.flows.conftest import project_at
 
 
 @pytest.fixture(scope="module")
 def hard_run(tmp_path_factory, prefect_server, corpus):
     """One run over the hard cases, read by every test of this file."""
-    root = tmp_path_factory.mktemp("hard")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HUIZONG_ROOT", str(root))
-        for name in ("INBOX_DIR", "VAR_DIR", "OUTPUTS_DIR", "OUTBOX_DIR", "WAREHOUSE_URL",
-                     "SMTP_HOST", "IMAP_HOST"):
-            patch.delenv(f"HUIZONG_{name}", raising=False)
-        get_settings.cache_clear()
-        settings = get_settings()
+    with project_at(tmp_path_factory.mktemp("hard")) as settings:
         write_hard_inbox(corpus, settings.inbox_dir)
         nightly("manual")
         yield settings, open_warehouse(settings)
-    get_settings.cache_clear()
 
 
 def _mail(mails, kind, department):

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 from starlette.testclient import TestClient
 
-from config import PROJECT_ROOT, Settings, get_settings
+from config import PROJECT_ROOT, Settings
 from console.app import create_app
 from console.worker import UploadWorker
 from flows.console_server import upload_worker
 from flows.runs import nightly, open_warehouse
-from tests.flows.conftest import prefect_server  # noqa: F401
+from tests.flows.conftest import prefect_server, project_at  # noqa: F401
 from warehouse.accounts import add_user
 from warehouse.store import Warehouse
 
@@ -31,14 +31,7 @@ class Round:
 
 @pytest.fixture(scope="session")
 def example_round(tmp_path_factory, prefect_server):  # noqa: F811
-    root = tmp_path_factory.mktemp("console")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HUIZONG_ROOT", str(root))
-        for name in ("INBOX_DIR", "VAR_DIR", "OUTPUTS_DIR", "OUTBOX_DIR", "WAREHOUSE_URL",
-                     "SMTP_HOST", "IMAP_HOST"):
-            patch.delenv(f"HUIZONG_{name}", raising=False)
-        get_settings.cache_clear()
-        settings = get_settings()
+    with project_at(tmp_path_factory.mktemp("console")) as settings:
         shutil.copytree(PROJECT_ROOT / "inbox", settings.inbox_dir)
         nightly("manual")
         warehouse = open_warehouse(settings)
@@ -50,7 +43,6 @@ def example_round(tmp_path_factory, prefect_server):  # noqa: F811
         worker.start()
         yield Round(settings, warehouse, create_app(settings, warehouse, worker), worker)
         worker.stop()
-    get_settings.cache_clear()
 
 
 def login(client: TestClient, name: str, password: str | None = None):

@@ -3,7 +3,6 @@ office sees the nine departments; a department uploads a corrected workbook and 
 verdict on the page; both log out. Screenshots go to HUIZONG_SCREENSHOTS when it is set
 (the README's pictures in docs/ are made that way)."""
 
-import io
 import os
 import shutil
 import socket
@@ -11,11 +10,10 @@ import threading
 import time
 from pathlib import Path
 
-import openpyxl
 import pytest
 import uvicorn
 
-from config import PROJECT_ROOT
+from samples.example_inbox import corrected_example
 from tests.console.conftest import PASSWORDS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -86,12 +84,8 @@ def test_the_office_sees_the_nine_departments(browser, served, example_round):
 
 
 def test_a_department_uploads_a_correction_and_reads_the_verdict(browser, served, tmp_path):
-    workbook = openpyxl.load_workbook(PROJECT_ROOT / "inbox" / "科技局填报表.xlsx")
-    workbook["填报表"]["I5"] = 22
     corrected = tmp_path / "科技局填报表（更正）.xlsx"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    corrected.write_bytes(buffer.getvalue())
+    corrected.write_bytes(corrected_example("科技局填报表.xlsx", "I5", 22))
     page = browser.new_page(viewport={"width": 1024, "height": 768})  # a tablet
     _log_in(page, served, "kjj")
     sync_api.expect(page.get_by_role("heading", name="青源市科学技术局")).to_be_visible()

@@ -8,27 +8,19 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-import openpyxl
-import pytest
 from lxml import html
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from config import PROJECT_ROOT
 from console.app import create_app
+from samples.example_inbox import corrected_example
 from tests.alerts.facts import Row, parse_outbox
 from tests.console.conftest import csrf_of, login
 from warehouse.models import Alert, Submission, Upload
 
-SCIENCE_FILE = PROJECT_ROOT / "inbox" / "科技局填报表.xlsx"
-
 
 def _science_workbook(value_2025: object) -> bytes:
-    workbook = openpyxl.load_workbook(SCIENCE_FILE)
-    workbook["填报表"]["I5"] = value_2025
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return corrected_example("科技局填报表.xlsx", "I5", value_2025)
 
 
 def _upload(client, example_round, name: str, data: bytes, department: str = ""):
@@ -188,11 +180,9 @@ def test_an_oversized_file_is_refused_before_it_is_read(example_round):
 
 
 def test_another_departments_upload_is_not_found(client, example_round):
-    with example_round.warehouse.begin() as session:
-        theirs = session.scalars(select(Upload.id).where(
-            Upload.department_code == "science")).first()
-    if theirs is None:
-        pytest.skip("no upload yet")
+    login(client, "kjj")
+    _, theirs = _upload(client, example_round, "科技局的.xlsx", _science_workbook(25))
     login(client, "jyj")
-    assert client.get(f"/uploads/{theirs}").status_code == 404
-    assert client.get(f"/uploads/{theirs}/verdict").status_code == 404
+    for path in (f"/uploads/{theirs.id}", f"/uploads/{theirs.id}/verdict"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and "科技局" not in answer.text, path

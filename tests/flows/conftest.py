@@ -4,18 +4,39 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from config import PROJECT_ROOT, get_settings
+from config import PROJECT_ROOT, Settings, get_settings
 
 
 @pytest.fixture(scope="session")
 def prefect_server():
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+PROJECT_SETTINGS = ("INBOX_DIR", "VAR_DIR", "OUTPUTS_DIR", "OUTBOX_DIR", "WAREHOUSE_URL",
+                    "SMTP_HOST", "IMAP_HOST")
+
+
+@contextmanager
+def project_at(root: Path) -> Iterator[Settings]:
+    """Settings resolving inside `root` (no mail servers), for a fixture wider than one
+    test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HUIZONG_ROOT", str(root))
+        for name in PROJECT_SETTINGS:
+            patch.delenv(f"HUIZONG_{name}", raising=False)
+        get_settings.cache_clear()
+        try:
+            yield get_settings()
+        finally:
+            get_settings.cache_clear()
 
 
 @pytest.fixture
