@@ -18,11 +18,13 @@ RunFiles = Callable[[list[str]], RunSummary]
 
 class UploadWorker:
     """`run_files` is the upload flow (flows.runs.on_upload); `after` delivers the mail the
-    run wrote, when a mail server is configured."""
+    run wrote, when a mail server is configured; `warm` loads, before the first upload,
+    what its run needs, so that the first clerk does not wait for it."""
 
     def __init__(self, warehouse: Warehouse, run_files: RunFiles,
-                 after: Callable[[RunSummary], None] | None = None) -> None:
-        self.warehouse, self.run_files, self.after = warehouse, run_files, after
+                 after: Callable[[RunSummary], None] | None = None,
+                 warm: Callable[[], None] | None = None) -> None:
+        self.warehouse, self.run_files, self.after, self.warm = warehouse, run_files, after, warm
         self.jobs: queue.Queue[Received | None] = queue.Queue()
         self.thread = threading.Thread(target=self._loop, name="upload-runs", daemon=True)
 
@@ -39,6 +41,11 @@ class UploadWorker:
         self.thread.join(timeout=30)
 
     def _loop(self) -> None:
+        if self.warm is not None:
+            try:
+                self.warm()
+            except Exception:  # only the first upload is slower
+                log.exception("审核台预加载失败")
         while (job := self.jobs.get()) is not None:
             self._run(job)
             self.jobs.task_done()

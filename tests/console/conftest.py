@@ -29,7 +29,7 @@ class Round:
     worker: UploadWorker
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # its settings hold only while this folder's tests run
 def example_round(tmp_path_factory, prefect_server):  # noqa: F811
     with project_at(tmp_path_factory.mktemp("console")) as settings:
         shutil.copytree(PROJECT_ROOT / "inbox", settings.inbox_dir)

@@ -96,10 +96,9 @@ def test_serve_catches_up_and_stops_cleanly(tmp_path, prefect_server, number, ex
     try:
         said = _wait_for_line(process, "Prefect 界面", 240)
         if console == "free":
-            said += _wait_for_line(process, "审核台：", 60)
+            said += _wait_for_line(process, "还没有账号", 60)  # the line after its address
             assert f"审核台：http://127.0.0.1:{console_port}" in said
-            hint = _wait_for_line(process, "还没有账号", 10)
-            assert "还没有账号：先运行 huizong user add" in hint
+            assert "还没有账号：先运行 huizong user add" in said
             assert _listening(console_port)
         elif console == "taken":
             said += _wait_for_line(process, "审核台未能启动", 60)
