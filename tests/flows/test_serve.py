@@ -36,14 +36,20 @@ def _start(root, *args: str, external_api: bool, inbox=PROJECT_ROOT / "inbox"
                             stderr=subprocess.STDOUT, text=True)
 
 
+_OUTPUT: dict[int, bytes] = {}  # everything each process has printed so far, by pid
+
+
 def _wait_for_line(process: subprocess.Popen, needle: str, seconds: float) -> str:
-    seen, deadline = "", time.monotonic() + seconds
+    """All the process has printed, once `needle` is in it. Read straight from the pipe:
+    lines left in a reader's buffer would never wake the selector."""
+    deadline = time.monotonic() + seconds
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
-    while needle not in seen:
+    while needle not in (seen := _OUTPUT.get(process.pid, b"").decode(errors="replace")):
         assert time.monotonic() < deadline and process.poll() is None, seen[-3000:]
         if selector.select(timeout=1):
-            seen += process.stdout.readline()
+            _OUTPUT[process.pid] = _OUTPUT.get(process.pid, b"") + os.read(
+                process.stdout.fileno(), 65536)
     return seen
 
 
@@ -96,12 +102,12 @@ def test_serve_catches_up_and_stops_cleanly(tmp_path, prefect_server, number, ex
     try:
         said = _wait_for_line(process, "Prefect 界面", 240)
         if console == "free":
-            said += _wait_for_line(process, "还没有账号", 60)  # the line after its address
+            said = _wait_for_line(process, "还没有账号", 60)  # the line after its address
             assert f"审核台：http://127.0.0.1:{console_port}" in said
             assert "还没有账号：先运行 huizong user add" in said
             assert _listening(console_port)
         elif console == "taken":
-            said += _wait_for_line(process, "审核台未能启动", 60)
+            said = _wait_for_line(process, "审核台未能启动", 60)
             assert f"端口 {console_port} 可能已被占用" in said
         assert external_api or _listening(port)
         _caught_up(tmp_path, 180)
