@@ -11,22 +11,22 @@ from console.auth import checked, client_of, current
 from console.context import console_of, render, scope
 from pipeline import dossier as dossiers
 from pipeline.upload import receive
+from schemas.departments import Department
 from warehouse.accounts import Signed
 
 router = APIRouter(dependencies=[Depends(current)])
 
 
-def _departments(request: Request, signed: Signed) -> list:
+def _departments(request: Request) -> list[Department]:
     registry = console_of(request).warehouse.registry
     allowed = scope(request)
     return [d for d in registry.submitting if allowed.allows(d.code)]
 
 
 @router.get("/upload")
-def upload_page(request: Request, signed: Annotated[Signed, Depends(current)],
-                department: str = "") -> Response:
+def upload_page(request: Request, department: str = "") -> Response:
     return render(request, "upload.html", page="upload",
-                  departments=_departments(request, signed), chosen=department,
+                  departments=_departments(request), chosen=department,
                   limit_mb=console_of(request).settings.max_file_bytes // 1048576)
 
 
@@ -35,7 +35,7 @@ def upload(request: Request, signed: Annotated[Signed, Depends(checked)],
            workbook: Annotated[UploadFile, File()],
            department: Annotated[str, Form()] = "") -> Response:
     console = console_of(request)
-    choices = {d.code: d for d in _departments(request, signed)}
+    choices = {d.code: d for d in _departments(request)}
     code = department if signed.user.role == "office" else signed.user.department_code
     if code not in choices:
         raise HTTPException(status_code=404)
