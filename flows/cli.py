@@ -19,6 +19,7 @@ from rich.table import Table
 
 from config import get_settings
 from flows import logs
+from flows.cli_review import review_app
 from flows.cli_user import user_app
 from flows.cli_zh import ChineseCommand, ChineseGroup
 
@@ -66,6 +67,7 @@ app = typer.Typer(
 )
 console = Console(soft_wrap=True)  # a terminal wraps; a log or a pipe gets whole lines
 app.add_typer(user_app, name="user")
+app.add_typer(review_app, name="review")
 
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="输出目录（默认：项目下 outputs/templates）")

@@ -15,6 +15,7 @@ from schemas.departments import Registry
 from schemas.describe import AGGREGATION_ZH, format_number
 from schemas.messages import split_message, without_place
 from schemas.round import RoundParameters, get_round
+from warehouse.decisions import CONFIRMED_PREFIX
 from warehouse.models import Issue
 from warehouse.table import TableRow
 
@@ -138,6 +139,8 @@ class Resolver:
         line = f"{source.year}年：{VERIFY_ZH[source.status]}"
         if reasons:
             line += "，提醒内容：" + "；".join(reasons)
+        elif source.explanation.startswith(CONFIRMED_PREFIX):
+            line = f"{source.year}年：数值已采用（{source.explanation}）"
         elif source.explanation:
             line += f"（单位已说明：{source.explanation}）"
         return line

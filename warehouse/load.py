@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from schemas.issue import Issue as IssueRecord
 from schemas.observation import UNREADABLE_RULES, ParseStatus, ReadResult
 from schemas.round import get_round
+from warehouse.decisions import confirmation, confirmed_values
 from warehouse.models import (
     AcceptedValue,
     File,
@@ -101,9 +102,10 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
         session.flush()
 
     observation_ids = _write_observations(session, submission.id, assessments)
+    confirmed = confirmed_values(session, result.department)
     outcome.values_accepted = _apply_accepted_values(session, result, assessments,
-                                                     observation_ids)
-    _write_issues(session, key, file, submission, result, issues, outcome)
+                                                     observation_ids, confirmed)
+    _write_issues(session, key, file, submission, result, issues, outcome, confirmed)
 
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = sum(1 for i in issues if i.severity == "warning")
@@ -177,9 +179,11 @@ def _write_observations(session: Session, submission_id: int,
 
 def _apply_accepted_values(session: Session, result: ReadResult,
                            assessments: Sequence[Assessment],
-                           observation_ids: dict[tuple[str, int], int]) -> int:
+                           observation_ids: dict[tuple[str, int], int],
+                           confirmed: dict[tuple[str, int], tuple[str, str]]) -> int:
     """A newer version replaces what it contains; its failed cells leave the old value in
-    place and only mark it pending."""
+    place and only mark it pending. A warned value the office confirmed keeps its
+    confirmation while it is sent unchanged."""
     if result.department is None:
         return 0
     accepted, rejected = [], []
@@ -190,9 +194,11 @@ def _apply_accepted_values(session: Session, result: ReadResult,
                "department_code": result.department, "updated_at": now}
         observation_id = observation_ids[(o.indicator_code, o.year)]
         if a.accepted:
+            raw, reason = confirmed.get((o.indicator_code, o.year), (None, ""))
+            explanation = confirmation(reason) if raw == o.raw_value else o.note
             accepted.append({**row, "value": o.value,
                              "not_applicable": o.parse_status == ParseStatus.NOT_APPLICABLE,
-                             "flagged": a.flagged, "explanation": o.note if a.flagged else "",
+                             "flagged": a.flagged, "explanation": explanation if a.flagged else "",
                              "observation_id": observation_id, "rejected_observation_id": None})
         elif o.parse_status != ParseStatus.BLANK:
             rejected.append({**row, "value": None, "not_applicable": False, "flagged": False,
@@ -239,7 +245,8 @@ def _owes_nothing(session: Session, department: str | None) -> bool:
 
 def _write_issues(session: Session, key: str, file: File, submission: Submission,
                   result: ReadResult, issues: Sequence[IssueRecord],
-                  outcome: LoadOutcome) -> None:
+                  outcome: LoadOutcome,
+                  confirmed: dict[tuple[str, int], tuple[str, str]]) -> None:
     incoming_name = file.original_name
     existing = {
         (i.department_key, i.indicator_code, i.year, i.rule, i.scope): i
@@ -257,10 +264,14 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
             continue
         seen.add(identity)
         state = "explained" if record.explained else "open"
+        explanation = record.explanation
+        raw, reason = confirmed.get((identity[1], identity[2]), (None, ""))
+        if record.severity == "warning" and raw == record.raw_value:
+            state, explanation = "explained", confirmation(reason)  # the office confirmed it
         settled = covered_already and record.rule in UNREADABLE_RULES
         fields = {
             "severity": record.severity, "state": state, "message_zh": record.message_zh,
-            "explanation": record.explanation, "raw_value": record.raw_value,
+            "explanation": explanation, "raw_value": record.raw_value,
             "sheet": record.sheet, "cell": record.cell, "cells": "、".join(record.cells),
             "file_id": file.id, "last_submission_id": submission.id, "last_seen": now,
             "resolved_at": None, "resolved_by_submission_id": None,

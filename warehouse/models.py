@@ -383,3 +383,22 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str] = mapped_column(Text, default="")
     client: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Decision(Base):
+    """A decision of the office about a department's data: append-only, each with its
+    reason, applied by every run the same way (warehouse.decisions)."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    by_name: Mapped[str] = mapped_column(String(80))  # a console user, or the system user
+    action: Mapped[str] = mapped_column(String(20))  # accept
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    indicator_code: Mapped[str] = mapped_column(String(120), default="")
+    year: Mapped[int] = mapped_column(Integer, default=0)
+    # The value as the department typed it, that the decision is about.
+    raw_value: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"))
