@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
-from console import auth, pages, uploads
+from console import auth, decisions, pages, uploads
 from console.context import HERE, Console, make_templates, render
 from console.worker import UploadWorker
 from schemas.round import get_round
@@ -79,7 +79,7 @@ def create_app(settings: Settings, warehouse: Warehouse,
         indicator_names={i.code: i.name for i in warehouse.catalogue.indicators})
     app.state.console = Console(settings, warehouse, templates, worker)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth.router, pages.router, uploads.router):
+    for router in (auth.router, pages.router, uploads.router, decisions.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.max_file_bytes + FORM_OVERHEAD)
 

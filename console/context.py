@@ -16,6 +16,7 @@ from config.clock import local_now, local_text
 from schemas.labels import (
     CELL_STATUS_ZH,
     CHANNEL_ZH,
+    DECISION_ZH,
     LEDGER_ZH,
     MAIL_STATUS_ZH,
     MAIL_ZH,
@@ -52,7 +53,8 @@ def make_templates() -> Jinja2Templates:
     templates.env.undefined = StrictUndefined  # a misspelt name fails, never prints nothing
     templates.env.globals.update(
         SEVERITY_ZH=SEVERITY_ZH, LEDGER_ZH=LEDGER_ZH, CELL_STATUS_ZH=CELL_STATUS_ZH,
-        CHANNEL_ZH=CHANNEL_ZH, MAIL_ZH=MAIL_ZH, MAIL_STATUS_ZH=MAIL_STATUS_ZH,
+        CHANNEL_ZH=CHANNEL_ZH, DECISION_ZH=DECISION_ZH, MAIL_ZH=MAIL_ZH,
+        MAIL_STATUS_ZH=MAIL_STATUS_ZH,
         SUBMISSION_STATUS_ZH=SUBMISSION_STATUS_ZH, UPLOAD_STATE_ZH=UPLOAD_STATE_ZH,
         ROLE_ZH=ROLE_ZH, OUTCOME_ZH=OUTCOME_ZH, issue_state_zh=issue_state_zh)
     templates.env.filters["local"] = local_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -102,7 +102,7 @@ def mail(request: Request, code: str, alert_id: int) -> Response:
 
 @router.get("/issues")
 def issues(request: Request, department: str = "", severity: str = "",
-           indicator: str = "") -> Response:
+           indicator: str = "", done: str = "", error: str = "") -> Response:
     require_office(request)
     console = console_of(request)
     warehouse = console.warehouse
@@ -113,7 +113,8 @@ def issues(request: Request, department: str = "", severity: str = "",
                              indicator or None)
     names = {d.code: d.name for d in warehouse.registry.departments}
     indicators = {i.code: i.name for i in warehouse.catalogue.indicators}
+    chosen = {"department": department, "severity": severity, "indicator": indicator}
     return render(request, "issues.html", page="issues", issues=found, names=names,
                   indicators=indicators, departments=warehouse.registry.submitting,
-                  chosen={"department": department, "severity": severity,
-                          "indicator": indicator})
+                  chosen=chosen, done=done, error=error,
+                  back="/issues?" + urlencode({k: v for k, v in chosen.items() if v}))

@@ -10,11 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.cli_zh import ChineseCommand, ChineseGroup
+from schemas.labels import DECISION_ZH
 
 review_app = typer.Typer(cls=ChineseGroup, no_args_is_help=True, add_completion=False,
                          help="联席办的决定：确认采用有提醒的数值，查看决定记录。")
 console = Console(soft_wrap=True)
-DECISION_ZH = {"accept": "确认采用"}
 
 DepartmentOption = Annotated[str, typer.Option(
     "--department", "-d", help="单位名称、简称或代码，如 教育局")]

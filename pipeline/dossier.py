@@ -20,7 +20,8 @@ from schemas.messages import split_message, without_place
 from schemas.observation import UNREADABLE_RULES
 from schemas.round import get_round
 from warehouse import views
-from warehouse.models import Alert, File, Issue, Submission, Upload
+from warehouse.decisions import history
+from warehouse.models import Alert, Decision, File, Issue, Submission, Upload
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, TableRow, consolidated_table, ledger
@@ -73,6 +74,7 @@ class Dossier:
     tally: Tally
     annotated: set[int]  # submissions whose file has problems to mark
     mails: list[Alert] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # the office's, newest first
 
 
 def dossier(warehouse: Warehouse, scope: Scope, department: Department) -> Dossier:
@@ -87,6 +89,7 @@ def dossier(warehouse: Warehouse, scope: Scope, department: Department) -> Dossi
         held = views.issues(session, scope, department.code, states=("open",))
         explained = views.issues(session, scope, department.code, states=("explained",))
         mails = views.mails(session, scope, department.code)
+        decided = history(session, scope, department.code)
     own = [r for r in table if r.department_code == department.code]
     values = []
     for indicator in warehouse.catalogue.owned_by(department.code):
@@ -98,7 +101,7 @@ def dossier(warehouse: Warehouse, scope: Scope, department: Department) -> Dossi
     marked = {file_id for file_id, cells in problems.items() if cells}
     annotated = {v.submission.id for v in found if v.file.id in marked}
     return Dossier(department, row, found, warehouse.years, values, lines, explained,
-                   Tally.of(lines), annotated, mails)
+                   Tally.of(lines), annotated, mails, decided)
 
 
 def annotated_file(warehouse: Warehouse, scope: Scope, department: str,

@@ -30,3 +30,4 @@ PROBLEM_STAGE_ZH = {"inbox": "收件", "read": "读取", "validate": "校验", "
 UPLOAD_STATE_ZH = {"refused": "未接收", "saved": "正在校验", "done": "已校验",
                    "failed": "处理出错"}
 CHANNEL_ZH = {"inbox": "收件箱", "mail": "邮件", "upload": "网页上传"}
+DECISION_ZH = {"accept": "确认采用"}
