@@ -25,8 +25,8 @@ def test_the_office_confirms_a_warned_value_with_a_reason(office, example_round)
                           follow_redirects=False)
     assert refused.headers["location"].endswith("error=refused")
     assert _warning(example_round).state == "open"
-    done = office.post("/decisions/accept",
-                       data={**FORM, "reason": "已电话核实，一案多人", "csrf_token": csrf_of(office)})
+    reason = {"reason": "已电话核实，一案多人", "csrf_token": csrf_of(office)}
+    done = office.post("/decisions/accept", data={**FORM, **reason})
     assert "已确认采用，记入决定记录" in done.text
     warning = _warning(example_round)
     assert (warning.state, warning.explanation) == ("explained", "联席办确认：已电话核实，一案多人")
