@@ -83,7 +83,7 @@ def _secure(request: Request, settings: Settings) -> bool:
     return settings.console_https_only or request.url.scheme == "https"
 
 
-def _safe_next(target: str) -> str:
+def safe_path(target: str) -> str:
     """Only a path of ours: never another site after login."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -95,7 +95,7 @@ def _safe_next(target: str) -> str:
 def login_page(request: Request, next: str = "/", error: str = "") -> Response:
     console = console_of(request)
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", login_csrf=token, next=_safe_next(next),
+    response = render(request, "login.html", login_csrf=token, next=safe_path(next),
                       error=error, error_zh=login_error_zh(error, console))
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
                         secure=_secure(request, console.settings), path="/login")
@@ -130,7 +130,7 @@ def login(request: Request, username: Annotated[str, Form()] = "",
         log.warning("登录失败（%s）：%s，来自 %s", outcome.refusal, name, client_of(request))
         return _back_to_login(outcome.refusal, next)
     log.info("登录：%s，来自 %s", name, client_of(request))
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_path(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=_secure(request, console.settings), path="/")
     response.delete_cookie(LOGIN_COOKIE, path="/login")
@@ -138,7 +138,7 @@ def login(request: Request, username: Annotated[str, Form()] = "",
 
 
 def _back_to_login(refusal: str, next: str) -> Response:
-    return RedirectResponse(f"/login?error={refusal}&next={quote(_safe_next(next))}",
+    return RedirectResponse(f"/login?error={refusal}&next={quote(safe_path(next))}",
                             status_code=303)
 
 

@@ -13,6 +13,7 @@ from jinja2 import StrictUndefined
 
 from config import Settings
 from config.clock import local_now, local_text
+from schemas.describe import format_number
 from schemas.labels import (
     CELL_STATUS_ZH,
     CHANNEL_ZH,
@@ -58,14 +59,8 @@ def make_templates() -> Jinja2Templates:
         SUBMISSION_STATUS_ZH=SUBMISSION_STATUS_ZH, UPLOAD_STATE_ZH=UPLOAD_STATE_ZH,
         ROLE_ZH=ROLE_ZH, OUTCOME_ZH=OUTCOME_ZH, issue_state_zh=issue_state_zh)
     templates.env.filters["local"] = local_text
-    templates.env.filters["number"] = _number
+    templates.env.filters["number"] = lambda value: "" if value is None else format_number(value)
     return templates
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
 
 
 def console_of(request: Request) -> Console:

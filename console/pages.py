@@ -111,10 +111,8 @@ def issues(request: Request, department: str = "", severity: str = "",
         found = views.issues(session, scope(request), department if department in codes else None,
                              severity if severity in ("error", "warning", "info") else None,
                              indicator or None)
-    names = {d.code: d.name for d in warehouse.registry.departments}
-    indicators = {i.code: i.name for i in warehouse.catalogue.indicators}
     chosen = {"department": department, "severity": severity, "indicator": indicator}
-    return render(request, "issues.html", page="issues", issues=found, names=names,
-                  indicators=indicators, departments=warehouse.registry.submitting,
+    return render(request, "issues.html", page="issues", issues=found,
+                  departments=warehouse.registry.submitting,
                   chosen=chosen, done=done, error=error,
                   back="/issues?" + urlencode({k: v for k, v in chosen.items() if v}))

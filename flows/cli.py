@@ -199,8 +199,8 @@ RunOutOption = Annotated[Path | None, typer.Option("--out", help="输出目录�
 INTERVAL_HELP = ("新文件由文件系统事件立即发现；另外每隔这么多秒完整检查一次收件箱"
                  "（网络共享盘上事件可能丢失）")
 OutboxOption = Annotated[Path | None, typer.Option("--outbox", help="发件箱目录（默认 outbox/）")]
-ConsoleHost = Annotated[str, typer.Option(
-    "--host", help="审核台监听的地址（0.0.0.0 表示允许局域网内其他电脑访问）")]
+CONSOLE_HOST_HELP = "审核台监听的地址（0.0.0.0 表示允许局域网内其他电脑访问）"
+ConsoleHost = Annotated[str, typer.Option("--host", help=CONSOLE_HOST_HELP)]
 ConsolePort = Annotated[int, typer.Option("--port", help="审核台的端口")]
 HttpsOnly = Annotated[bool, typer.Option(
     "--https-only", help="只通过 https 访问（在 https 反向代理之后使用），登录 Cookie 加 Secure")]
@@ -360,9 +360,8 @@ def serve_command(
     port: Annotated[int, typer.Option(
         "--port", help="Prefect 界面和接口的端口（已设置 PREFECT_API_URL 时不启动自己的服务）"
     )] = 4200,
-    console_host: Annotated[str, typer.Option(
-        "--console-host", help="审核台监听的地址（0.0.0.0 表示允许局域网内其他电脑访问）")
-    ] = "127.0.0.1",
+    console_host: Annotated[str, typer.Option("--console-host", help=CONSOLE_HOST_HELP)
+                            ] = "127.0.0.1",
     console_port: Annotated[int, typer.Option(
         "--console-port", help="审核台的端口；0 表示不启动审核台")] = 8100,
     https_only: HttpsOnly = False,

@@ -35,9 +35,11 @@ class RunningConsole:
 
 
 def _run_upload(files: list[str]) -> RunSummary:
+    from flows.prefect_env import without_heartbeats
     from flows.runs import on_upload
 
-    return on_upload(files)
+    with without_heartbeats():
+        return on_upload(files)
 
 
 def _warm() -> None:
@@ -53,23 +55,19 @@ def _warm() -> None:
 
 def _deliver(summary: RunSummary) -> None:
     from config import get_settings
+    from flows.prefect_env import without_heartbeats
     from flows.runs import mail
 
     if get_settings().smtp_host:
-        mail()
+        with without_heartbeats():
+            mail()
 
 
 def upload_worker(warehouse: Warehouse) -> UploadWorker:
     """The worker that runs uploads as the `upload` flow, without Prefect's heartbeat."""
-    from flows.prefect_env import without_heartbeats
-
-    def run(files: list[str]) -> RunSummary:
-        with without_heartbeats():
-            return _run_upload(files)
-
     # The worker's thread starts with an empty context: hand it ours (the Prefect API URL).
     context = contextvars.copy_context()
-    return UploadWorker(warehouse, lambda files: context.run(run, files),
+    return UploadWorker(warehouse, lambda files: context.run(_run_upload, files),
                         lambda summary: context.run(_deliver, summary),
                         lambda: context.run(_warm))
 

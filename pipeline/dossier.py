@@ -155,18 +155,15 @@ def upload_verdict(warehouse: Warehouse, scope: Scope, upload_id: int) -> Upload
         department = warehouse.registry.get(upload.department_code)
         submission = views.upload_submission(session, scope, upload) \
             if upload.state == "done" else None
-        held = [(i, n) for i, n in views.issues(session, scope, department.code,
-                                                 states=("open",))
-                if i.severity in ("error", "warning")]
+        every = views.issues(session, scope, department.code,
+                             states=("open", "explained", "resolved"))
         mail = views.run_mail(session, scope, department.code, upload.run_id) \
             if upload.run_id else None
-        file_id = submission.file_id if submission is not None else None
-        # Settled at once when the department owes nothing else, but still this file's.
-        refused = [split_message(without_place(i.message_zh, i.cells))[0]
-                   for i, _ in views.issues(session, scope, department.code,
-                                            states=("open", "explained", "resolved"))
-                   if file_id is not None and i.file_id == file_id
-                   and i.rule in UNREADABLE_RULES]
+    file_id = submission.file_id if submission is not None else None
+    held = [(i, n) for i, n in every if i.state == "open" and i.severity in ("error", "warning")]
+    # Settled at once when the department owes nothing else, but still this file's.
+    refused = [split_message(without_place(i.message_zh, i.cells))[0] for i, _ in every
+               if file_id is not None and i.file_id == file_id and i.rule in UNREADABLE_RULES]
     all_lines, problems = issue_lines(held, names)
     own = [line for line, (issue, _) in zip(all_lines, held, strict=True)
            if file_id is not None and issue.file_id == file_id]

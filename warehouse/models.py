@@ -379,7 +379,7 @@ class AuditEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     user_name: Mapped[str] = mapped_column(String(80))
     # login / login_failed / login_throttled / logout / denied / csrf_refused / upload /
-    # upload_refused / decision
+    # upload_refused
     action: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str] = mapped_column(Text, default="")
     client: Mapped[str] = mapped_column(String(100), default="")

@@ -186,3 +186,12 @@ def test_another_departments_upload_is_not_found(client, example_round):
     for path in (f"/uploads/{theirs.id}", f"/uploads/{theirs.id}/verdict"):
         answer = client.get(path)
         assert answer.status_code == 404 and "科技局" not in answer.text, path
+
+
+def test_html_in_a_file_name_or_a_cell_is_shown_as_text(science, example_round):
+    script = "<script>alert(1)</script>"
+    page, upload = _upload(science, example_round, f'<img src=x onerror="alert(1)">{script}.xlsx',
+                           _science_workbook(script))
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text  # the typed value, as text
+    assert "<" not in upload.name and ">" not in upload.name
