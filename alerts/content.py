@@ -343,3 +343,49 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
         tables.append(f"<p>{escape(report_note)}</p>" + _table(report_header, report))
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
                                      tables))
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionNotice:
+    """What the department is told about one of the office's decisions."""
+
+    action: str
+    reason: str
+    by: str
+    at_zh: str
+    indicator: str = ""  # its Chinese name
+    year: int | None = None
+    before: str = ""
+    after: str = ""
+    unit: str = ""
+    file_name: str = ""
+
+
+def decision_mail(ctx: Context, department: str, contact: str, notice: DecisionNotice) -> Mail:
+    """The department hears each decision about its data, with the reason, the same day."""
+    what = f"「{notice.indicator}」{notice.year}年" if notice.indicator else ""
+    again = (f"请核实后于 {ctx.deadline_zh} 前重新报送（可直接回复本邮件，附上改好的填报表），"
+             "收到后会自动校验。")
+    subject, body = {
+        "accept": ("联席办已确认采用一项有提醒的数值",
+                   f"贵单位填报的{what}数值“{notice.after}”有校验提醒，经联席办核实，确认采用。"
+                   f"理由：{notice.reason}。该项无需再修改。"),
+        "reject": ("联席办不采用一项数值，请核实后重新报送",
+                   f"贵单位填报的{what}数值“{notice.before}”，联席办不采用，理由：{notice.reason}。"
+                   f"该项现为空缺。{again}"),
+        "set": ("联席办已录入一项数值",
+                f"贵单位的{what}数值已由联席办录入为“{notice.after}”{notice.unit}"
+                + (f"（原为“{notice.before}”）" if notice.before else "（原未报送）")
+                + f"，理由：{notice.reason}（{notice.by}，{notice.at_zh}）。贵单位以后报送的该项"
+                  "数值与此不同时，将由联席办确认后再采用。"),
+        "choose": (f"联席办已选用《{notice.file_name}》",
+                   f"贵单位报送的《{notice.file_name}》已由联席办选用，其中的数值按校验结果采用。"
+                   f"理由：{notice.reason}。"),
+        "approve": ("本轮数据已审核通过",
+                    f"贵单位本轮报送的数据已经联席办审核通过（{notice.reason}）。此后如需修改，"
+                    "请先与联席办联系；再报送的文件将存档，待联席办决定后再采用。"),
+        "return": ("本轮数据退回修改",
+                   f"贵单位本轮报送的数据经联席办审核，退回修改。理由：{notice.reason}。{again}"),
+    }[notice.action]
+    return _plain(ctx, f"{ctx.prefix}{department} {subject}", f"{contact}同志：您好！{body}",
+                  [], [])

@@ -19,9 +19,11 @@ from alerts.annotate import CellProblem, annotated_workbook
 from alerts.content import (
     ChangeLine,
     Context,
+    DecisionNotice,
     IssueLine,
     Mail,
     confirmation_mail,
+    decision_mail,
     elsewhere_mail,
     issues_mail,
     reminder_mail,
@@ -49,7 +51,7 @@ from warehouse.alert_state import (
     resolved_since,
     untold_refusals,
 )
-from warehouse.mail_log import Answerable, unanswered, unused_since
+from warehouse.mail_log import Answerable, latest_message, unanswered, unused_since
 from warehouse.models import File, Issue, MailMessage, as_utc
 from warehouse.problems import describe_problem, open_problems
 from warehouse.run_lock import crash_text
@@ -93,8 +95,7 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
     registry, catalogue = warehouse.registry, warehouse.catalogue
     office = registry.office
     today = today or local_now().date()
-    ctx = Context(parameters.city, office.full_name, parameters.round.deadline, today,
-                  contact_zh=f"如有疑问，请联系{office.name} {office.reach_zh}。")
+    ctx = _context(registry, today)
     drafts: list[_Draft] = []
     names = {i.code: i.name for i in catalogue.indicators}
     with warehouse.begin() as session:
@@ -137,6 +138,25 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
         if summary:
             drafts.append(summary)
     return _keep(warehouse, settings, drafts, office)
+
+
+def _context(registry: Registry, today: dt.date) -> Context:
+    parameters, office = get_round(), registry.office
+    return Context(parameters.city, office.full_name, parameters.round.deadline, today,
+                   contact_zh=f"如有疑问，请联系{office.name} {office.reach_zh}。")
+
+
+def decision_alert(warehouse: Warehouse, settings: Settings, department_code: str,
+                   notice: DecisionNotice) -> Path:
+    """The department's mail about a decision, kept for delivery at once; in the thread of
+    the department's newest message to the mailbox, if it wrote one."""
+    registry = warehouse.registry
+    department = registry.get(department_code)
+    mail = decision_mail(_context(registry, local_now().date()), department.name,
+                         department.contact, notice)
+    with warehouse.begin() as session:
+        return keep_mail(session, settings, registry.office, department, "decision", mail,
+                         thread=latest_message(session, department_code))
 
 
 def _issue_or_confirmation(session: Session, ctx: Context, department: Department,
@@ -293,16 +313,21 @@ def _keep(warehouse: Warehouse, settings: Settings, drafts: list[_Draft],
 def keep_mail(session: Session, settings: Settings, office: Department, recipient: Department,
               kind: str, mail: Mail, *, digest: str = "",
               attachments: Sequence[tuple[str, bytes]] = (),
-              answers: list[MailMessage] | None = None) -> Path:
+              answers: list[MailMessage] | None = None,
+              thread: MailMessage | None = None) -> Path:
     """Write the message to the outbox and record it for delivery. An answer to the
-    department's own messages goes to whoever sent the newest one, in its thread."""
+    department's own messages goes to whoever sent the newest one, in its thread; a mail
+    that only belongs in a thread (`thread`) goes to the department's own address."""
     sender = (office.full_name, settings.mail_from or str(office.email))
     newest = answers[-1] if answers else None
     address = newest.sender if newest is not None else str(recipient.email)
     message_id = new_message_id(sender[1])
-    thread = Thread(newest.message_id, tuple(newest.references.split())) if newest else None
-    message = build_message(mail, sender=sender, to=(recipient.name, address),
-                            message_id=message_id, attachments=attachments, answers=thread)
+    in_thread = newest or thread
+    message = build_message(
+        mail, sender=sender, to=(recipient.name, address), message_id=message_id,
+        attachments=attachments,
+        answers=Thread(in_thread.message_id, tuple(in_thread.references.split()))
+        if in_thread else None)
     path = write_eml(settings.outbox_dir, message, f"{kind}_{recipient.code}")
     alert = record_alert(session, department=recipient.code, recipient=address, kind=kind,
                          subject=str(message["Subject"]), digest=digest,

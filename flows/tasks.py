@@ -23,6 +23,7 @@ from config import Settings
 from intake.fetch import IntakeReport, fetch_mail
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
 from pipeline.outputs import Products, refresh_outputs
+from pipeline.signoff import signed
 from pipeline.summary import RunSummary, issue_tables, summarise
 from report.build import ReportResult, refresh_report
 from transforms.inbox import InboxFile
@@ -115,7 +116,8 @@ def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
     summary = summarise(run_id, trigger, files_seen, report, products,
                         warehouse.current_ledger(), names, alerts, draft, problems,
                         crashed=[run.describe_zh() for run in crashed],
-                        mails_failed=mail.get("failed", 0))
+                        mails_failed=mail.get("failed", 0),
+                        signed_zh=locked.headline_zh() if (locked := signed(warehouse)) else "")
     warehouse.finish_run(
         run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
         submissions=len(summary.loaded), values_accepted=summary.values_accepted,

@@ -36,7 +36,10 @@ def export_products(warehouse: Warehouse, out_dir: Path) -> Products:
 
 
 def refresh_outputs(warehouse: Warehouse, out_dir: Path, changed: bool) -> Products | None:
-    """Rebuild the products when the warehouse changed, or when they are not there."""
+    """Rebuild the products when the warehouse changed, or when they are not there; never
+    while the round is signed (定稿)."""
+    if warehouse.locked():
+        return None
     if not changed and all((out_dir / name).exists() for name in PRODUCT_FILES):
         return None
     return export_products(warehouse, out_dir)

@@ -38,6 +38,7 @@ class RunSummary:
     files_failed: int = 0  # new files skipped this run because of an internal error
     crashed: list[str] = field(default_factory=list)  # earlier runs found dead, taken over
     intake: list[str] = field(default_factory=list)  # what the mailbox pass before it did
+    signed_zh: str = ""  # the round is locked: where the signed products are, what changed
 
     @property
     def nothing_processed(self) -> bool:
@@ -59,7 +60,9 @@ class RunSummary:
                  f"入库版本 {len(self.loaded)} 个，采用数值 {self.values_accepted} 个。"]
         lines.append(f"新发现错误 {self.new_errors} 项、提醒 {self.new_warnings} 项；"
                      f"已解决 {self.resolved} 项。")
-        if not self.changed:
+        if self.signed_zh:
+            lines.append(self.signed_zh)
+        elif not self.changed:
             lines.append("没有新的或更正的报送，汇总表和报告保持不变。")
         if self.late:
             lines.append("尚未报齐或待修改的单位：" + "、".join(self.late) + "。")
@@ -99,7 +102,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
               products: Products | None, ledger: list[LedgerRow],
               names: dict[str, str], alerts: AlertReport,
               draft: ReportResult | None, problems: list[FileProblem], *,
-              crashed: list[str], mails_failed: int) -> RunSummary:
+              crashed: list[str], mails_failed: int, signed_zh: str = "") -> RunSummary:
     changed = [(name, o) for name, o in report.outcomes if o.changed]
     severities = [s for _, o in changed for s in o.new_severities]
     return RunSummary(
@@ -115,7 +118,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         mails=alerts.composed, mails_failed=mails_failed, crashed=crashed,
         report_gaps=draft.gaps if draft else [], report_written=draft is not None,
         problems=[(p.file_name, describe_problem(p)) for p in problems],
-        files_failed=len(report.failures),
+        files_failed=len(report.failures), signed_zh=signed_zh,
     )
 
 

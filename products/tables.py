@@ -27,7 +27,8 @@ from warehouse.table import LedgerRow, TableRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 STATUS_FILL = {"warning": "FFF2CC", "pending": "F8CBAD", "rejected": "FF9999",
-               "missing": "D9D9D9", "not_applicable": "E2EFDA"}
+               "missing": "D9D9D9", "not_applicable": "E2EFDA", "entered": "BDD7EE",
+               "refused": "FF9999"}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="999999")
@@ -41,6 +42,8 @@ STATUS_MEANING_ZH = {
     "rejected": "报送了但未通过校验，暂无可用数值",
     "missing": "尚未报送",
     "not_applicable": "单位填报为“不适用”（—）",
+    "entered": "联席办录入的数值（电话、公函等核实）",
+    "refused": "联席办不采用该数值，等待单位核实后重新报送",
 }
 
 NOT_IN_REPORT_ZH = "报告未引用"
@@ -214,8 +217,12 @@ def _reasons(issues: Sequence[tuple[Issue, str]]) -> dict[tuple[str, int], list[
 def _comment(row: TableRow, reasons: list[str]) -> str:
     """Why a coloured cell is coloured, in the words a person needs."""
     head = STATUS_MEANING_ZH[row.status]
-    if row.status in ("rejected", "pending") and row.submitted:
+    if row.status in ("rejected", "pending", "refused") and row.submitted:
         head += f"；报送值“{row.submitted}”"
+    if row.status == "entered":
+        head += f"：{row.source_file}"
+    elif row.status == "refused":
+        head += f"；{row.explanation}"
     return "\n".join([head, *reasons])
 
 
@@ -252,7 +259,7 @@ def _wide_sheet(sheet: Worksheet, table: list[TableRow], catalogue: Catalogue,
                 text = _comment(row, reasons.get((code, year), []))
                 cell.comment = Comment(text, "联席办", width=300,
                                        height=40 + 18 * (text.count("\n") + len(text) // 18))
-            if row.status == "rejected" and row.submitted:
+            if row.status in ("rejected", "refused") and row.submitted:
                 # What was sent stays visible, struck through: it was not taken.
                 cell.value = escape(row.submitted)
                 cell.font = Font(strike=True, color="C00000")

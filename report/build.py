@@ -53,7 +53,10 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
 
 
 def refresh_report(warehouse: Warehouse, out_dir: Path, changed: bool) -> ReportResult | None:
-    """Re-render when the products were rebuilt, or when the draft is not there."""
+    """Re-render when the products were rebuilt, or when the draft is not there; never
+    while the round is signed (定稿)."""
+    if warehouse.locked():
+        return None
     if not changed and (out_dir / "report.docx").exists():
         return None
     return build_report(warehouse, out_dir)

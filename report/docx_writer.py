@@ -29,7 +29,8 @@ from warehouse.table import TableRow
 TABLE_SIZE = Pt(10.5)  # 五号: tables in an appendix
 # What an empty cell of the five-year table means, said instead of a bare dash.
 EMPTY_CELL_ZH = {"missing": CELL_STATUS_ZH["missing"], "rejected": "未通过校验",
-                 "not_applicable": CELL_STATUS_ZH["not_applicable"]}
+                 "not_applicable": CELL_STATUS_ZH["not_applicable"],
+                 "refused": CELL_STATUS_ZH["refused"]}
 
 FONTS = {"title": ("方正小标宋简体", "华文中宋"), "heading": ("黑体", "SimHei"),
          "body": ("仿宋_GB2312", "仿宋")}

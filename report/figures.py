@@ -19,7 +19,7 @@ from warehouse.decisions import CONFIRMED_PREFIX
 from warehouse.models import Issue
 from warehouse.table import TableRow
 
-USABLE = {"ok", "warning", "pending"}
+USABLE = {"ok", "warning", "pending", "entered"}
 SENTENCE_ENDS = "。；"
 VERIFY_ZH = {"warning": "数值已采用但有提醒", "pending": "最新报送未通过校验，沿用上一版数值"}
 
@@ -164,6 +164,7 @@ class Resolver:
         data_text = (word(value * self.catalogue.factor(indicator), binding.style)
                      if value is not None else "")
         to_verify = [self._verify_line(indicator, s) for s in sources if s.status in VERIFY_ZH]
+        to_verify += [f"{s.year}年：{s.explanation}" for s in sources if s.status == "refused"]
         flagged = [s.year for s in sources if s.status == "pending" or (
             s.status == "warning" and self.warnings.reasons(indicator.code, s))]
         check = (f"【待核：{'、'.join(map(str, flagged))}年数值有提醒，见附件二】"
@@ -289,7 +290,18 @@ def describe_source(figure: Figure) -> str:
     else:
         head = (f"{figure.indicator.name}：{format_number(figure.value)} {figure.indicator.unit}"
                 f"（{aggregation}）")
-    parts = [f"{s.year}年 {format_number(s.value) if s.value is not None else '—'}"
-             f"（{s.file}，{s.cell}）" if s.file else f"{s.year}年 未报送"
-             for s in figure.sources]
-    return f"{head}；{figure.department}；" + "；".join(parts)
+    return f"{head}；{figure.department}；" + "；".join(map(_source_text, figure.sources))
+
+
+def _source_text(source: Source) -> str:
+    """One year of 附件一: the value and where it came from, or why there is none."""
+    shown = format_number(source.value) if source.value is not None else "—"
+    if source.status == "entered":
+        return f"{source.year}年 {shown}，{source.file}"
+    if source.status == "refused":
+        return f"{source.year}年 —（{source.explanation}）"
+    if source.status == "rejected":
+        return f"{source.year}年 —（报送值未通过校验）"
+    if source.file:
+        return f"{source.year}年 {shown}（{source.file}，{source.cell}）"
+    return f"{source.year}年 未报送"

@@ -1,51 +1,138 @@
 """The office's decisions about a department's data. Each is a row that is never changed
-or deleted, with who, when, the value it is about and the reason; the pipeline applies
-them the same way on every run.
+or deleted, with who, when, the value before and after and the reason; the pipeline
+applies them the same way on every run (`impose` after each load, `held` before it).
 
-确认采用 (accept): a warned value is confirmed by the office. Its warning is settled as
-「联席办确认：<理由>」 and is not raised again while the department sends the same value;
-the report drops its 【待核】 mark and 附件二 cites the confirmation.
+- 确认采用 (accept): a warned value is confirmed. Its warning is settled as
+  「联席办确认：<理由>」 and is not raised again while the department sends the same
+  value; a value held back (it disagreed with an office entry) is taken.
+- 不采用 (reject): the value becomes a gap with the reason and an error for the
+  department, until a new version of that cell or a later decision.
+- 录入数值 (set): a value the office confirmed (phone, letter) fills the cell, cited as
+  「联席办录入（<理由>，<人>，<时间>）」; a later file that disagrees is held for the office.
+- 选用文件 (choose): one file of the department is taken (of two conflicting, or one
+  held after approval); the pipeline re-applies it.
+- 审核通过 (approve) freezes the department's values: a later file is kept but held;
+  退回修改 (return) unfreezes and asks the department to correct.
+- 定稿 (lock) / 解除定稿 (unlock): the round's signed products (pipeline.signoff).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import json
+
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from warehouse.models import AcceptedValue, Decision, Issue
+from config.clock import local_text
+from warehouse.models import (
+    AcceptedValue,
+    Decision,
+    File,
+    Indicator,
+    Issue,
+    Observation,
+    Submission,
+    utcnow,
+)
 from warehouse.scope import Scope, visible
 
 CONFIRMED_PREFIX = "联席办确认："
+REJECTED_PREFIX = "联席办不采用："
+ENTERED_PREFIX = "联席办录入"
 SYSTEM_USER = "（命令行）"
+# The office's own problems on a cell: a value it refused, a file disagreeing with its entry.
+REJECTED_RULE, ENTRY_DIFFERS_RULE = "office_rejected", "entry_differs"
+VALUE_ACTIONS = ("accept", "reject", "set")
+REVIEW_ACTIONS = ("approve", "return")
+ROUND_ACTIONS = ("lock", "unlock")
 
 
 class DecisionRefused(ValueError):
     """A decision that cannot be taken as asked (message in Chinese, for the operator)."""
 
 
+def taken() -> ColumnElement[bool]:
+    """An accepted value in use: from a file, or entered by the office."""
+    return AcceptedValue.observation_id.is_not(None) | (
+        AcceptedValue.decision_id.is_not(None) & AcceptedValue.value.is_not(None))
+
+
 def confirmation(reason: str) -> str:
     return f"{CONFIRMED_PREFIX}{reason}"
 
 
-def accept(session: Session, department: str, indicator: str, year: int, reason: str,
-           by: str = SYSTEM_USER) -> Decision:
-    """Confirm the warned value of (department, indicator, year)."""
+def entry_citation(decision: Decision) -> str:
+    return f"{ENTERED_PREFIX}（{decision.reason}，{decision.by_name}，{local_text(decision.at)}）"
+
+
+def _reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
         raise DecisionRefused("每个决定都要写明理由（--reason）。")
-    warned = list(session.scalars(select(Issue).where(
-        Issue.department_code == department, Issue.indicator_code == indicator,
-        Issue.year == year, Issue.severity == "warning", Issue.state == "open",
-        Issue.rule != "missing_value").with_for_update()))
+    return reason
+
+
+def _record(session: Session, action: str, by: str, reason: str, **fields: object) -> Decision:
+    decision = Decision(action=action, by_name=(by or SYSTEM_USER)[:80], reason=_reason(reason),
+                        **fields)
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def _indicator_name(session: Session, code: str) -> str:
+    indicator = session.get(Indicator, code)
+    return indicator.name if indicator is not None else code
+
+
+def _cell(session: Session, department: str, indicator: str, year: int) -> AcceptedValue | None:
+    return session.scalars(select(AcceptedValue).where(
+        AcceptedValue.indicator_code == indicator, AcceptedValue.year == year,
+        AcceptedValue.department_code == department).with_for_update()).first()
+
+
+def _cell_issues(session: Session, department: str, indicator: str, year: int,
+                 states: tuple[str, ...] = ("open",)) -> list[Issue]:
+    return list(session.scalars(select(Issue).where(
+        Issue.department_key == department, Issue.indicator_code == indicator,
+        Issue.year == year, Issue.state.in_(states)).with_for_update()))
+
+
+def _settle(issues: list[Issue], explanation: str) -> None:
+    now = utcnow()
+    for issue in issues:
+        issue.state, issue.explanation, issue.resolved_at = "resolved", explanation, now
+
+
+# ── 确认采用 ─────────────────────────────────────────────────────────────────
+def accept(session: Session, department: str, indicator: str, year: int, reason: str,
+           by: str = SYSTEM_USER) -> Decision:
+    """Confirm the warned value of (department, indicator, year)."""
+    reason = _reason(reason)
+    warned = [i for i in _cell_issues(session, department, indicator, year)
+              if i.severity == "warning" and i.rule != "missing_value"]
     if not warned:
         raise DecisionRefused("这个数值没有待核的提醒，无需确认"
                               "（可能已被他人确认，或单位已改正）。")
-    decision = Decision(by_name=by[:80], action="accept", department_code=department,
-                        indicator_code=indicator, year=year, raw_value=warned[0].raw_value,
-                        reason=reason, issue_id=warned[0].id)
-    session.add(decision)
+    row = _cell(session, department, indicator, year)
+    before = _shown(session, row)
+    decision = _record(session, "accept", by, reason, department_code=department,
+                       indicator_code=indicator, year=year, raw_value=warned[0].raw_value,
+                       issue_id=warned[0].id, before=before, after=warned[0].raw_value)
     for issue in warned:
         issue.state, issue.explanation = "explained", confirmation(reason)
+    held_back = next((i for i in warned if i.rule == ENTRY_DIFFERS_RULE), None)
+    if held_back is not None and row is not None:
+        # The file's value the office's entry held back is taken now.
+        observation = session.scalars(select(Observation).where(
+            Observation.submission_id == held_back.last_submission_id,
+            Observation.indicator_code == indicator, Observation.year == year)).first()
+        if observation is not None:
+            row.value, row.observation_id, row.decision_id = (observation.value, observation.id,
+                                                              None)
+            row.not_applicable = observation.parse_status == "not_applicable"
+            row.rejected_observation_id, row.flagged = None, False
+            decision.observation_id = observation.id
     session.execute(update(AcceptedValue).where(
         AcceptedValue.indicator_code == indicator, AcceptedValue.year == year,
         AcceptedValue.observation_id.is_not(None)).values(explanation=confirmation(reason)))
@@ -66,7 +153,226 @@ def confirmed_values(session: Session, department: str | None
     return {(code, year): (raw, reason) for code, year, raw, reason in rows}
 
 
+def _shown(session: Session, row: AcceptedValue | None) -> str:
+    """The cell's current value as the department typed it (or the office entered it)."""
+    if row is None:
+        return ""
+    if row.observation_id is not None:
+        observation = session.get(Observation, row.observation_id)
+        return observation.raw_value if observation is not None else ""
+    if row.decision_id is not None and row.value is not None:
+        return session.get(Decision, row.decision_id).after
+    return ""
+
+
+# ── 不采用 ───────────────────────────────────────────────────────────────────
+def reject(session: Session, department: str, indicator: str, year: int, reason: str,
+           by: str = SYSTEM_USER) -> Decision:
+    """Take the cell's value out: a gap with the reason, an error for the department."""
+    row = _cell(session, department, indicator, year)
+    if row is None or (row.observation_id is None and row.decision_id is None) or (
+            row.value is None and not row.not_applicable):
+        raise DecisionRefused("这个数值目前没有被采用，无需“不采用”"
+                              "（可能已被他人处理，或单位尚未报送）。")
+    observation = session.get(Observation, row.observation_id) if row.observation_id else None
+    decision = _record(session, "reject", by, reason, department_code=department,
+                       indicator_code=indicator, year=year,
+                       raw_value=observation.raw_value if observation else "",
+                       before=_shown(session, row), after="",
+                       observation_id=observation.id if observation else None)
+    _settle(_cell_issues(session, department, indicator, year), f"{REJECTED_PREFIX}{reason}")
+    _gap(session, row, decision, observation)
+    session.flush()
+    return decision
+
+
+def _gap(session: Session, row: AcceptedValue, decision: Decision,
+         observation: Observation | None) -> Issue | None:
+    """The refused value is no value; the department is asked for the right one."""
+    row.value, row.not_applicable, row.flagged = None, False, False
+    row.observation_id, row.decision_id = None, decision.id
+    row.rejected_observation_id = observation.id if observation else None
+    row.explanation, row.updated_at = f"{REJECTED_PREFIX}{decision.reason}", utcnow()
+    if observation is None:
+        return None
+    submission = session.get(Submission, observation.submission_id)
+    name = _indicator_name(session, decision.indicator_code)
+    message = (f"「{name}」{decision.year}年填报“{observation.raw_value}”，联席办不采用："
+               f"{decision.reason}。请核实后重新报送该项。")
+    return _raise(session, decision, REJECTED_RULE, "error", message, observation, submission)
+
+
+def _raise(session: Session, decision: Decision, rule: str, severity: str, message: str,
+           observation: Observation, submission: Submission) -> Issue | None:
+    """Open (or reopen) the office's own issue on a cell; the new one, if it is new."""
+    department = decision.department_code or ""
+    existing = session.scalars(select(Issue).where(
+        Issue.department_key == department, Issue.indicator_code == decision.indicator_code,
+        Issue.year == decision.year, Issue.rule == rule, Issue.scope == "")).first()
+    now = utcnow()
+    fields = {"severity": severity, "state": "open", "message_zh": message, "explanation": "",
+              "raw_value": observation.raw_value, "sheet": observation.sheet,
+              "cell": observation.cell, "cells": f"{observation.sheet}!{observation.cell}",
+              "file_id": submission.file_id, "last_submission_id": submission.id,
+              "last_seen": now, "resolved_at": None, "resolved_by_submission_id": None}
+    if existing is not None:
+        was_open = existing.state == "open" and existing.message_zh == message
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        return None if was_open else existing
+    issue = Issue(department_key=department, department_code=department,
+                  indicator_code=decision.indicator_code, year=decision.year, rule=rule,
+                  scope="", first_submission_id=submission.id, first_seen=now, **fields)
+    session.add(issue)
+    session.flush()
+    return issue
+
+
+# ── 录入数值 ─────────────────────────────────────────────────────────────────
+def enter(session: Session, department: str, indicator: str, year: int, value: float,
+          typed: str, reason: str, by: str = SYSTEM_USER) -> Decision:
+    """Fill or replace the cell with a value the office confirmed (base unit `value`,
+    `typed` as the office wrote it in the reporting unit)."""
+    row = _cell(session, department, indicator, year)
+    decision = _record(session, "set", by, reason, department_code=department,
+                       indicator_code=indicator, year=year, before=_shown(session, row),
+                       after=typed, value=value,
+                       observation_id=row.observation_id if row is not None else None)
+    _settle(_cell_issues(session, department, indicator, year),
+            entry_citation(decision))
+    if row is None:
+        row = AcceptedValue(indicator_code=indicator, year=year, department_code=department)
+        session.add(row)
+    _entered(row, decision)
+    session.flush()
+    return decision
+
+
+def _entered(row: AcceptedValue, decision: Decision) -> None:
+    row.value, row.not_applicable, row.flagged = decision.value, False, False
+    row.observation_id, row.rejected_observation_id = None, None
+    row.decision_id, row.explanation = decision.id, entry_citation(decision)
+    row.updated_at = utcnow()
+
+
+def _differs(session: Session, decision: Decision, observation: Observation) -> Issue | None:
+    submission = session.get(Submission, observation.submission_id)
+    name = _indicator_name(session, decision.indicator_code)
+    message = (f"「{name}」{decision.year}年填报“{observation.raw_value}”，与联席办录入的数值"
+               f"“{decision.after}”（{decision.reason}）不同，暂不采用，待联席办确认。")
+    return _raise(session, decision, ENTRY_DIFFERS_RULE, "warning", message, observation,
+                  submission)
+
+
+# ── applied on every run ─────────────────────────────────────────────────────
+def in_force(session: Session, department: str) -> dict[tuple[str, int], Decision]:
+    """(indicator, year) -> the newest accept / reject / set on it."""
+    rows = session.scalars(select(Decision).where(
+        Decision.department_code == department, Decision.action.in_(VALUE_ACTIONS))
+        .order_by(Decision.id))
+    return {(d.indicator_code, d.year): d for d in rows}
+
+
+def impose(session: Session, department: str | None) -> list[Issue]:
+    """After a file was loaded: a refused value that came back stays refused, an
+    entered value stays while a file disagreeing with it is held for the office.
+    Returns the issues this opened."""
+    if department is None:
+        return []
+    opened = []
+    for (indicator, year), decision in in_force(session, department).items():
+        row = session.get(AcceptedValue, (indicator, year))
+        if row is None or row.decision_id == decision.id:
+            continue
+        observation = session.get(Observation, row.observation_id) \
+            if row.observation_id is not None else None
+        if decision.action == "reject" and observation is not None \
+                and observation.id == decision.observation_id:
+            opened.append(_gap(session, row, decision, observation))
+        elif decision.action == "set":
+            if observation is not None and observation.value != decision.value:
+                opened.append(_differs(session, decision, observation))
+            _entered(row, decision)
+    return [issue for issue in opened if issue is not None]
+
+
+# ── 审核通过 / 退回修改 ──────────────────────────────────────────────────────
+def review_state(session: Session, department: str) -> Decision | None:
+    """The newest approve or return of the department."""
+    return session.scalars(select(Decision).where(
+        Decision.department_code == department, Decision.action.in_(REVIEW_ACTIONS))
+        .order_by(Decision.id.desc()).limit(1)).first()
+
+
+def review_states(session: Session) -> dict[str, Decision]:
+    rows = session.scalars(select(Decision).where(Decision.action.in_(REVIEW_ACTIONS))
+                           .order_by(Decision.id))
+    return {d.department_code: d for d in rows if d.department_code}
+
+
+def held(session: Session, department: str | None, file_id: int) -> bool:
+    """A file of an approved department waits for the office, unless it chose it."""
+    if department is None:
+        return False
+    state = review_state(session, department)
+    if state is None or state.action != "approve":
+        return False
+    chosen = session.scalar(select(Decision.id).where(
+        Decision.department_code == department, Decision.action == "choose",
+        Decision.file_id == file_id, Decision.id > state.id).limit(1))
+    return chosen is None
+
+
+def approve(session: Session, department: str, reason: str, by: str = SYSTEM_USER) -> Decision:
+    state = review_state(session, department)
+    if state is not None and state.action == "approve":
+        raise DecisionRefused(f"该单位已于 {local_text(state.at)} 审核通过（{state.by_name}）。")
+    if session.scalar(select(Submission.id).where(
+            Submission.department_code == department).limit(1)) is None:
+        raise DecisionRefused("该单位还没有报送，不能审核通过。")
+    return _record(session, "approve", by, reason, department_code=department)
+
+
+def return_(session: Session, department: str, reason: str, by: str = SYSTEM_USER) -> Decision:
+    return _record(session, "return", by, reason, department_code=department)
+
+
+def choose(session: Session, department: str, file: File, reason: str,
+           by: str = SYSTEM_USER) -> Decision:
+    return _record(session, "choose", by, reason, department_code=department, file_id=file.id,
+                   raw_value=file.original_name, after=file.original_name)
+
+
+# ── 定稿 / 解除定稿 ──────────────────────────────────────────────────────────
+def lock_state(session: Session) -> Decision | None:
+    """The lock in force, if the round is signed."""
+    newest = session.scalars(select(Decision).where(Decision.action.in_(ROUND_ACTIONS))
+                             .order_by(Decision.id.desc()).limit(1)).first()
+    return newest if newest is not None and newest.action == "lock" else None
+
+
+def ensure_open(session: Session) -> None:
+    current = lock_state(session)
+    if current is not None:
+        raise DecisionRefused(f"本轮已于 {local_text(current.at)} 定稿（{current.by_name}），"
+                              "如需修改请先解除定稿。")
+
+
+def lock(session: Session, reason: str, by: str, signed: dict[str, object]) -> Decision:
+    """`signed`: what the signed products showed, kept with the decision."""
+    ensure_open(session)
+    return _record(session, "lock", by, reason, detail=json.dumps(signed, ensure_ascii=False))
+
+
+def unlock(session: Session, reason: str, by: str = SYSTEM_USER) -> Decision:
+    if lock_state(session) is None:
+        raise DecisionRefused("本轮尚未定稿，无需解除。")
+    return _record(session, "unlock", by, reason)
+
+
 def history(session: Session, scope: Scope, department: str | None = None) -> list[Decision]:
+    """Every decision the scope may see, newest first: a department sees its own, the
+    office also the round's."""
     query = (select(Decision).where(visible(scope, Decision.department_code))
              .order_by(Decision.id.desc()))
     if department is not None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from schemas.issue import Issue as IssueRecord
 from schemas.observation import UNREADABLE_RULES, ParseStatus, ReadResult
 from schemas.round import get_round
-from warehouse.decisions import confirmation, confirmed_values
+from warehouse.decisions import confirmation, confirmed_values, held, impose, taken
 from warehouse.models import (
     AcceptedValue,
     File,
@@ -49,7 +49,9 @@ class LoadOutcome:
     department: str | None
     submission_id: int | None = None
     version: int | None = None
-    status: str = "unchanged"  # unchanged / accepted / partially_accepted / rejected
+    # unchanged / accepted / partially_accepted / rejected / held (the department's values
+    # were approved: the file waits for the office)
+    status: str = "unchanged"
     values_accepted: int = 0
     new_issues: list[int] = field(default_factory=list)
     reopened_issues: list[int] = field(default_factory=list)
@@ -102,10 +104,20 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
         session.flush()
 
     observation_ids = _write_observations(session, submission.id, assessments)
+    if held(session, result.department, file.id) and (
+            reprocess is None or reprocess.status == "held"):
+        submission.status, submission.values_total = "held", len(assessments)
+        submission.loaded_at = utcnow()
+        outcome.submission_id, outcome.version = submission.id, submission.version
+        outcome.status = submission.status
+        return outcome
     confirmed = confirmed_values(session, result.department)
     outcome.values_accepted = _apply_accepted_values(session, result, assessments,
                                                      observation_ids, confirmed)
     _write_issues(session, key, file, submission, result, issues, outcome, confirmed)
+    for issue in impose(session, result.department):
+        outcome.new_issues.append(issue.id)
+        outcome.new_severities.append(issue.severity)
 
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = sum(1 for i in issues if i.severity == "warning")
@@ -199,11 +211,12 @@ def _apply_accepted_values(session: Session, result: ReadResult,
             accepted.append({**row, "value": o.value,
                              "not_applicable": o.parse_status == ParseStatus.NOT_APPLICABLE,
                              "flagged": a.flagged, "explanation": explanation if a.flagged else "",
-                             "observation_id": observation_id, "rejected_observation_id": None})
+                             "observation_id": observation_id, "rejected_observation_id": None,
+                             "decision_id": None})
         elif o.parse_status != ParseStatus.BLANK:
             rejected.append({**row, "value": None, "not_applicable": False, "flagged": False,
                              "explanation": "", "observation_id": None,
-                             "rejected_observation_id": observation_id})
+                             "rejected_observation_id": observation_id, "decision_id": None})
     keys = ["indicator_code", "year"]
     upsert(session, AcceptedValue, accepted, keys=keys)
     upsert(session, AcceptedValue, rejected, keys=keys,
@@ -239,7 +252,7 @@ def _owes_nothing(session: Session, department: str | None) -> bool:
     years = get_round().round.years
     accepted = session.scalar(select(func.count()).select_from(AcceptedValue).where(
         AcceptedValue.department_code == department, AcceptedValue.year.in_(years),
-        AcceptedValue.observation_id.is_not(None))) or 0
+        taken())) or 0
     return owned > 0 and accepted >= owned * len(years)
 
 
@@ -324,6 +337,5 @@ def prior_values(session: Session, departments: Sequence[str]
     rows = session.execute(
         select(AcceptedValue.department_code, AcceptedValue.indicator_code, AcceptedValue.year,
                AcceptedValue.value)
-        .where(AcceptedValue.department_code.in_(list(departments)),
-               AcceptedValue.observation_id.is_not(None)))
+        .where(AcceptedValue.department_code.in_(list(departments)), taken()))
     return {(d, c, y): v for d, c, y, v in rows}

@@ -105,3 +105,9 @@ def mail_source(session: Session, sha256s: list[str]) -> dict[str, MailMessage]:
         .where(MailAttachment.sha256.in_(sha256s), MailAttachment.saved_path != "")
         .order_by(MailMessage.id))
     return {sha: mail for sha, mail in rows}
+
+
+def latest_message(session: Session, department: str) -> MailMessage | None:
+    """The department's newest message to the mailbox: the thread it reads."""
+    return session.scalars(select(MailMessage).where(MailMessage.department_code == department)
+                           .order_by(MailMessage.id.desc()).limit(1)).first()

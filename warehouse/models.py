@@ -148,7 +148,9 @@ class AcceptedValue(Base):
     """The current value of each indicator × year, and where it came from.
 
     `observation_id` is the accepted observation (None when nothing was ever accepted);
-    `rejected_observation_id` is set while the latest submitted value failed validation.
+    `rejected_observation_id` is set while the latest submitted value failed validation;
+    `decision_id` is the office's decision the value rests on: a value it entered (录入,
+    no observation) or a value it would not take (不采用, no value).
     """
 
     __tablename__ = "accepted_values"
@@ -162,6 +164,7 @@ class AcceptedValue(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
     rejected_observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -394,11 +397,24 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     by_name: Mapped[str] = mapped_column(String(80))  # a console user, or the system user
-    action: Mapped[str] = mapped_column(String(20))  # accept
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    # accept / reject / set / choose / approve / return / lock / unlock
+    action: Mapped[str] = mapped_column(String(20))
+    # None for the round's own decisions (lock, unlock).
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"),
+                                                        index=True)
     indicator_code: Mapped[str] = mapped_column(String(120), default="")
     year: Mapped[int] = mapped_column(Integer, default=0)
     # The value as the department typed it, that the decision is about.
     raw_value: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"))
+    # The value before and after, as a person reads them (reporting unit).
+    before: Mapped[str] = mapped_column(Text, default="")
+    after: Mapped[str] = mapped_column(Text, default="")
+    # An entered value, in the indicator's base unit (set).
+    value: Mapped[float | None] = mapped_column(Float)
+    # The observation refused (reject), the file chosen (choose).
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"))
+    # What the decision kept: the signed table at a lock, as JSON.
+    detail: Mapped[str] = mapped_column(Text, default="")

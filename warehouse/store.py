@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from schemas.catalogue import Catalogue, get_catalogue
 from schemas.departments import Registry, get_registry
 from schemas.round import get_round
+from warehouse.decisions import lock_state
 from warehouse.engine import get_engine, transaction
 from warehouse.load import prior_values
 from warehouse.migrate import upgrade
@@ -46,6 +47,11 @@ class Warehouse:
     def prior_values(self, departments: list[str]) -> dict[tuple[str, str, int], float | None]:
         with self.begin() as session:
             return prior_values(session, departments)
+
+    def locked(self) -> bool:
+        """The round is signed (定稿): its products stay as they were signed."""
+        with self.begin() as session:
+            return lock_state(session) is not None
 
     def current_ledger(self) -> list[LedgerRow]:
         with self.begin() as session:

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session, aliased
 
 from schemas.catalogue import Catalogue
 from schemas.departments import Registry
+from warehouse.decisions import review_states
 from warehouse.mail_log import mail_source
-from warehouse.models import AcceptedValue, File, Issue, Observation, Submission
+from warehouse.models import AcceptedValue, File, Issue, Observation, Submission, as_utc
 
-STATUSES = ("ok", "warning", "pending", "rejected", "missing", "not_applicable")
+STATUSES = ("ok", "warning", "pending", "rejected", "missing", "not_applicable", "entered",
+            "refused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,7 @@ class TableRow:
     year: int
     value: float | None  # in the reporting unit
     status: str
-    source_file: str
+    source_file: str  # or, for a value the office entered, its citation
     source_cell: str  # sheet!cell
     explanation: str
     # What the newest submission typed where it failed validation (rejected, pending).
@@ -43,7 +45,7 @@ class LedgerRow:
     open_errors: int
     open_warnings: int
     last_submission: dt.datetime | None
-    status: str  # submitted / not_submitted / needs_fix
+    status: str  # submitted / not_submitted / needs_fix / approved
     # The message the latest version came in, if it came by mail: sender and Date.
     mail_sender: str = ""
     mail_sent_at: dt.datetime | None = None
@@ -70,6 +72,8 @@ def consolidated_table(session: Session, catalogue: Catalogue, registry: Registr
             accepted, sheet, cell, file_name, typed = found.get((indicator.code, year),
                                                                 (None, None, None, None, ""))
             status = _status(accepted)
+            if status == "entered":
+                file_name = accepted.explanation
             value = None
             if accepted is not None and accepted.value is not None:
                 value = round(accepted.value / catalogue.factor(indicator), 6)
@@ -84,6 +88,8 @@ def _status(accepted: AcceptedValue | None) -> str:
     if accepted is None:
         return "missing"
     if accepted.observation_id is None:
+        if accepted.decision_id is not None:  # the office's: entered, or refused
+            return "entered" if accepted.value is not None else "refused"
         return "rejected" if accepted.rejected_observation_id else "missing"
     if accepted.rejected_observation_id is not None:
         return "pending"
@@ -106,17 +112,22 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
         select(Issue.department_code, Issue.severity, func.count())
         .where(Issue.state == "open").group_by(Issue.department_code, Issue.severity))
     open_issues = {(d, s): n for d, s, n in counts}
+    reviewed = review_states(session)
     rows = []
     for department in registry.submitting:
         cells = [r for r in table if r.department_code == department.code]
         accepted = sum(1 for r in cells if r.status in ("ok", "warning", "pending",
-                                                        "not_applicable"))
+                                                        "not_applicable", "entered"))
         received = sum(1 for r in cells if r.status != "missing")
         errors = open_issues.get((department.code, "error"), 0)
+        review = reviewed.get(department.code)
         if department.code not in last:
             status = "not_submitted"
-        elif errors or accepted < len(cells):
-            status = "needs_fix"
+        elif review is not None and review.action == "approve":
+            status = "approved"
+        elif errors or accepted < len(cells) or (
+                review is not None and as_utc(last[department.code]) <= as_utc(review.at)):
+            status = "needs_fix"  # returned by the office, and nothing sent since
         else:
             status = "submitted"
         mail = came_by_mail.get(department.code)
