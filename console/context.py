@@ -89,5 +89,6 @@ def render(request: Request, template: str, status_code: int = 200,
            **context: Any) -> HTMLResponse:
     signed: Signed | None = getattr(request.state, "signed", None)
     return console_of(request).templates.TemplateResponse(
-        request, template, {"signed": signed, "now": local_now(), "page": "", **context},
+        request, template, {"signed": signed, "now": local_now(), "page": "", "done": "",
+                            "error": "", "round_signed": False, **context},
         status_code=status_code)

@@ -1,7 +1,9 @@
-"""The office's decisions taken on the console: a button on the value, with a 理由 field."""
+"""The office's decisions taken on the console: a button on the value, issue, file or
+department, with a 理由 field; the decision is the signed-in user's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -9,32 +11,97 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.auth import checked, safe_path
 from console.context import console_of, require_department, require_office
-from pipeline.review import UnknownIndicator, accept
+from pipeline.review import BadValue, Review, UnknownIndicator
+from pipeline.signoff import lock, unlock
 from warehouse.accounts import Signed
 from warehouse.decisions import DecisionRefused
 
 router = APIRouter()
+Text = Annotated[str, Form()]
+Back = Annotated[str, Form()]
+
+
+def _decide(request: Request, back: str, reason: str, done: str,
+            take: Callable[[Review], object], department: str | None = None) -> Response:
+    """Office only; a department the user may not see answers 404 as if it did not exist.
+    The outcome is said by a code: a text in the address could be anyone's words."""
+    require_office(request)
+    if department is not None:
+        require_department(request, department)
+    if not reason.strip() and done != "approved":
+        return _back(back, "error=reason")
+    console = console_of(request)
+    try:
+        take(Review(console.warehouse, console.settings))
+    except BadValue:
+        return _back(back, "error=value")
+    except (DecisionRefused, UnknownIndicator):
+        return _back(back, "error=refused")
+    return _back(back, f"done={done}")
 
 
 @router.post("/decisions/accept")
 def accept_value(request: Request, signed: Annotated[Signed, Depends(checked)],
-                 department: Annotated[str, Form()], indicator: Annotated[str, Form()],
-                 year: Annotated[int, Form()], reason: Annotated[str, Form()] = "",
-                 back: Annotated[str, Form()] = "/issues") -> Response:
-    require_office(request)
-    require_department(request, department)
-    console = console_of(request)
-    try:
-        accept(console.warehouse, console.settings, department, indicator, year,
-                          reason, signed.user.name)
-    except (DecisionRefused, UnknownIndicator):
-        return _back(back, "error=refused")
-    return _back(back, "done=accepted")  # the decision's own row says who, when and why
+                 department: Text, indicator: Text, year: Annotated[int, Form()],
+                 reason: Text = "", back: Back = "/issues") -> Response:
+    return _decide(request, back, reason, "accepted", lambda review: review.accept(
+        department, indicator, year, reason, signed.user.name), department)
+
+
+@router.post("/decisions/reject")
+def reject_value(request: Request, signed: Annotated[Signed, Depends(checked)],
+                 department: Text, indicator: Text, year: Annotated[int, Form()],
+                 reason: Text = "", back: Back = "/issues") -> Response:
+    return _decide(request, back, reason, "rejected", lambda review: review.reject(
+        department, indicator, year, reason, signed.user.name), department)
+
+
+@router.post("/decisions/set")
+def enter_value(request: Request, signed: Annotated[Signed, Depends(checked)],
+                department: Text, indicator: Text, year: Annotated[int, Form()],
+                value: Text = "", reason: Text = "", back: Back = "/issues") -> Response:
+    return _decide(request, back, reason, "entered", lambda review: review.enter(
+        department, indicator, year, value, reason, signed.user.name), department)
+
+
+@router.post("/decisions/choose")
+def choose_file(request: Request, signed: Annotated[Signed, Depends(checked)],
+                department: Text, file: Text, reason: Text = "",
+                back: Back = "/issues") -> Response:
+    return _decide(request, back, reason, "chosen", lambda review: review.choose(
+        department, file, reason, signed.user.name), department)
+
+
+@router.post("/decisions/approve")
+def approve_department(request: Request, signed: Annotated[Signed, Depends(checked)],
+                       department: Text, reason: Text = "", back: Back = "/") -> Response:
+    return _decide(request, back, reason, "approved", lambda review: review.approve(
+        department, reason, signed.user.name), department)
+
+
+@router.post("/decisions/return")
+def return_department(request: Request, signed: Annotated[Signed, Depends(checked)],
+                      department: Text, reason: Text = "", back: Back = "/") -> Response:
+    return _decide(request, back, reason, "returned", lambda review: review.return_(
+        department, reason, signed.user.name), department)
+
+
+@router.post("/decisions/lock")
+def lock_round(request: Request, signed: Annotated[Signed, Depends(checked)],
+               reason: Text = "") -> Response:
+    return _decide(request, "/", reason, "locked", lambda review: lock(
+        review.warehouse, review.settings, reason, signed.user.name))
+
+
+@router.post("/decisions/unlock")
+def unlock_round(request: Request, signed: Annotated[Signed, Depends(checked)],
+                 reason: Text = "") -> Response:
+    return _decide(request, "/", reason, "unlocked", lambda review: unlock(
+        review.warehouse, review.settings, reason, signed.user.name))
 
 
 def _back(target: str, outcome: str) -> Response:
-    """Back to the list the decision was taken on, saying how it went by a code: a text
-    in the address could be anyone's words shown on our page."""
+    """Back to the page the decision was taken on."""
     path = safe_path(target)
     joiner = "&" if "?" in path else "?"
     return RedirectResponse(f"{path}{joiner}{outcome}", status_code=303)

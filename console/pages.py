@@ -31,13 +31,13 @@ def attachment(data: bytes, name: str, media_type: str) -> Response:
 
 
 @router.get("/")
-def home(request: Request, signed: SignedIn) -> Response:
+def home(request: Request, signed: SignedIn, done: str = "", error: str = "") -> Response:
     if signed.user.role != "office":
         return RedirectResponse(f"/departments/{signed.user.department_code}", status_code=303)
     console = console_of(request)
-    return render(request, "overview.html", page="overview",
-                  view=dossiers.overview(console.warehouse, console.settings,
-                                         scope(request)))
+    view = dossiers.overview(console.warehouse, console.settings, scope(request))
+    return render(request, "overview.html", page="overview", view=view, done=done,
+                  error=error, round_signed=view.signed is not None)
 
 
 @router.get("/outputs/{name}")
@@ -51,12 +51,13 @@ def product(request: Request, name: str) -> Response:
 
 
 @router.get("/departments/{code}")
-def department(request: Request, code: str) -> Response:
+def department(request: Request, code: str, done: str = "", error: str = "") -> Response:
     require_department(request, code)
     console = console_of(request)
     registry = console.warehouse.registry
     return render(request, "department.html", page="department",
-                  view=dossiers.dossier(console.warehouse, scope(request), registry.get(code)))
+                  view=dossiers.dossier(console.warehouse, scope(request), registry.get(code)),
+                  done=done, error=error, round_signed=console.warehouse.locked())
 
 
 @router.get("/departments/{code}/versions/{submission_id}/file")
@@ -115,4 +116,5 @@ def issues(request: Request, department: str = "", severity: str = "",
     return render(request, "issues.html", page="issues", issues=found,
                   departments=warehouse.registry.submitting,
                   chosen=chosen, done=done, error=error,
+                  round_signed=warehouse.locked(),
                   back="/issues?" + urlencode({k: v for k, v in chosen.items() if v}))

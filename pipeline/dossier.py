@@ -14,13 +14,15 @@ from alerts.stage import annotated_copy, issue_lines
 from config import Settings
 from config.clock import local_now
 from pipeline.operations import operations_zh
+from pipeline.review import Awaiting, HeldFile, awaiting, held_files
+from pipeline.signoff import Signed, signed
 from report.figures import figures_by_indicator, open_warnings
 from schemas.departments import Department
 from schemas.messages import split_message, without_place
 from schemas.observation import UNREADABLE_RULES
 from schemas.round import get_round
 from warehouse import views
-from warehouse.decisions import history
+from warehouse.decisions import REVIEW_ACTIONS, history
 from warehouse.models import Alert, Decision, File, Issue, Submission, Upload
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
@@ -40,6 +42,9 @@ class Overview:
     to_verify: list[str]
     products: list[tuple[str, str, bool]]  # file, label, exists
     operations: list[str]  # the run lock, the last run, the mail, as `status` says them
+    awaiting: list[Awaiting] = field(default_factory=list)  # what the office may decide
+    held: list[HeldFile] = field(default_factory=list)
+    signed: Signed | None = None  # the round is locked
 
 
 def overview(warehouse: Warehouse, settings: Settings, scope: Scope) -> Overview:
@@ -59,7 +64,8 @@ def overview(warehouse: Warehouse, settings: Settings, scope: Scope) -> Overview
                     [f.marker.strip("【】") for f in figures if f.gap],
                     [f"{f.indicator.name}（{f.text}）：{'；'.join(f.to_verify)}"
                      for f in figures if f.check],
-                    products, operations_zh(warehouse, settings))
+                    products, operations_zh(warehouse, settings), awaiting(warehouse, scope),
+                    held_files(warehouse), signed(warehouse))
 
 
 @dataclass(slots=True)
@@ -75,6 +81,11 @@ class Dossier:
     annotated: set[int]  # submissions whose file has problems to mark
     mails: list[Alert] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # the office's, newest first
+
+    @property
+    def review(self) -> Decision | None:
+        """The newest 审核通过 or 退回修改 of the department."""
+        return next((d for d in self.decisions if d.action in REVIEW_ACTIONS), None)
 
 
 def dossier(warehouse: Warehouse, scope: Scope, department: Department) -> Dossier:

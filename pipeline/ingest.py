@@ -199,6 +199,12 @@ def reprocess_department(warehouse: Warehouse, department: str, run_id: int | No
             select(Submission, File).join(File, File.id == Submission.file_id)
             .where(Submission.department_code == department)
             .order_by(Submission.version)).all()
+    return reapply(warehouse, [(s, f) for s, f in versions], run_id, settings)
+
+
+def reapply(warehouse: Warehouse, versions: Sequence[tuple[Submission, File]],
+            run_id: int | None, settings: Settings) -> IngestReport:
+    """Read archived versions again and apply each in place, one at a time, in order."""
     report = IngestReport(files_new=len(versions))
     incoming = [IncomingFile(file.sha256, file.original_name, file.folder, file.size,
                              submission.received_at, Path(file.archived_path))

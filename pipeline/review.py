@@ -1,32 +1,52 @@
 """The office's decisions as the CLI and the console take them: what awaits one, taking
-one (under the run lock, so no run writes meanwhile) and rebuilding the products and the
-report at once, so that the table and the report say what was decided."""
+one under the run lock (so no run writes meanwhile), rebuilding the products and the
+report at once (unless the round is signed) and telling the department."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.content import DecisionNotice
+from alerts.delivery import deliver_queued
+from alerts.stage import decision_alert
 from config import Settings
+from config.clock import local_text
 from pipeline.departments import resolve_department
+from pipeline.ingest import reapply
 from pipeline.outputs import export_products
 from report.build import build_report
 from schemas.catalogue import Catalogue, Indicator
+from schemas.describe import format_number
+from schemas.observation import ParseStatus
+from transforms.values import parse_value
 from warehouse import decisions
-from warehouse.models import Decision, Issue
+from warehouse.decisions import DecisionRefused
+from warehouse.models import Decision, File, Issue, Submission
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
 from warehouse.views import issues
+
+log = logging.getLogger(__name__)
 
 
 class UnknownIndicator(ValueError):
     """找不到这个指标：请使用指标目录中的指标名称或代码。"""
 
 
+class BadValue(DecisionRefused):
+    """The office typed a value that cannot be entered (not a number, out of range)."""
+
+
 def resolve_indicator(text: str, catalogue: Catalogue, department: str) -> Indicator:
     """An indicator of the department, by its Chinese name or its code."""
     wanted = text.strip()
     for indicator in catalogue.owned_by(department):
-        if wanted in (indicator.code, indicator.name):
+        if wanted in (indicator.code, indicator.name, *indicator.aliases):
             return indicator
     raise UnknownIndicator(f"找不到这个单位的指标“{text}”：请使用指标目录中的指标名称或代码。")
 
@@ -37,22 +57,145 @@ class Awaiting:
     file_name: str
 
 
+@dataclass(frozen=True, slots=True)
+class HeldFile:
+    department_code: str
+    file_name: str
+    version: int
+    received_zh: str
+
+
 def awaiting(warehouse: Warehouse, scope: Scope) -> list[Awaiting]:
-    """Warned values the office may confirm: open warnings on a figure."""
+    """Values the office may decide on: open warnings on a figure (a jump, a value that
+    disagrees with the office's entry) and conflicting files."""
     with warehouse.begin() as session:
-        found = issues(session, scope, severity="warning", states=("open",))
+        found = issues(session, scope, states=("open",))
     return [Awaiting(issue, name) for issue, name in found
-            if issue.indicator_code and issue.year and issue.rule != "missing_value"]
+            if issue.indicator_code and issue.year and issue.rule != "missing_value"
+            and (issue.severity == "warning" or issue.rule == "conflicting_files")]
 
 
-def accept(warehouse: Warehouse, settings: Settings, department_text: str,
-           indicator_text: str, year: int, reason: str, by: str) -> Decision:
-    code = resolve_department(department_text, warehouse.registry)
-    indicator = resolve_indicator(indicator_text, warehouse.catalogue, code)
-    with warehouse.exclusive(wait_seconds=settings.lock_wait_seconds,
-                             stale_after=settings.lock_stale_seconds):
-        with warehouse.begin() as session:
-            decision = decisions.accept(session, code, indicator.code, year, reason, by)
-        export_products(warehouse, settings.outputs_dir)
-        build_report(warehouse, settings.outputs_dir)
-    return decision
+def held_files(warehouse: Warehouse) -> list[HeldFile]:
+    """Files of approved departments kept but not taken: the office chooses or not."""
+    with warehouse.begin() as session:
+        rows = session.execute(
+            select(Submission, File).join(File, File.id == Submission.file_id)
+            .where(Submission.status == "held").order_by(Submission.id)).all()
+    return [HeldFile(s.department_code or "", f.original_name, s.version,
+                     local_text(s.received_at)) for s, f in rows]
+
+
+def _value_of(text: str, indicator: Indicator, catalogue: Catalogue) -> tuple[float, str]:
+    """The office's typed value, in the base unit and as it is shown (reporting unit)."""
+    parsed = parse_value(text.strip(), [indicator.unit])
+    if parsed.status != ParseStatus.NUMBER or parsed.number is None or (
+            parsed.unit not in (None, indicator.unit)):
+        raise BadValue(f"“{text}”不是一个数值：请按指标单位（{indicator.unit}）填写数字，"
+                              "如 1350 或 1.2万。")
+    value = parsed.number * parsed.multiplier
+    checks = indicator.checks
+    low = checks.minimum if checks.minimum is not None else 0
+    if value < low or (checks.minimum_exclusive and value == low):
+        raise BadValue(f"{format_number(value)} 小于该指标允许的最小值 {format_number(low)}。")
+    if checks.maximum is not None and value > checks.maximum:
+        raise BadValue(f"{format_number(value)} 大于该指标允许的最大值 "
+                              f"{format_number(checks.maximum)}。")
+    if (checks.integer or indicator.kind == "count") and not value.is_integer():
+        raise BadValue(f"该指标是计数，应为整数（填的是 {format_number(value)}）。")
+    return value * catalogue.factor(indicator), format_number(value)
+
+
+class Review:
+    """Decisions for one warehouse, each under the run lock, each followed by the
+    rebuilt products and the department's mail."""
+
+    def __init__(self, warehouse: Warehouse, settings: Settings) -> None:
+        self.warehouse, self.settings = warehouse, settings
+
+    def _department(self, text: str) -> str:
+        return resolve_department(text, self.warehouse.registry)
+
+    def _cell(self, department_text: str, indicator_text: str) -> tuple[str, Indicator]:
+        code = self._department(department_text)
+        return code, resolve_indicator(indicator_text, self.warehouse.catalogue, code)
+
+    def _take(self, take: Callable[[Session], Decision],
+              after: Callable[[Decision], None] | None = None) -> Decision:
+        settings = self.settings
+        with self.warehouse.exclusive(wait_seconds=settings.lock_wait_seconds,
+                                      stale_after=settings.lock_stale_seconds):
+            with self.warehouse.begin() as session:
+                decision = take(session)
+            if after is not None:
+                after(decision)
+            if not self.warehouse.locked():
+                export_products(self.warehouse, settings.outputs_dir)
+                build_report(self.warehouse, settings.outputs_dir)
+        self._tell(decision)
+        return decision
+
+    def _tell(self, decision: Decision) -> None:
+        """A fault in the mail costs the mail, not the decision (it is on record)."""
+        if decision.department_code is None:
+            return
+        indicator = (self.warehouse.catalogue.indicator(decision.indicator_code)
+                     if decision.indicator_code else None)
+        notice = DecisionNotice(
+            decision.action, decision.reason, decision.by_name, local_text(decision.at),
+            indicator.name if indicator else "", decision.year or None, decision.before,
+            decision.after, indicator.unit if indicator else "", decision.raw_value
+            if decision.action == "choose" else "")
+        try:
+            decision_alert(self.warehouse, self.settings, decision.department_code, notice)
+            deliver_queued(self.warehouse, self.settings)
+        except Exception:
+            log.exception("决定已记录，但给单位的邮件未能生成或发送（决定 #%s）", decision.id)
+
+    def accept(self, department: str, indicator: str, year: int, reason: str,
+               by: str) -> Decision:
+        code, found = self._cell(department, indicator)
+        return self._take(lambda s: decisions.accept(s, code, found.code, year, reason, by))
+
+    def reject(self, department: str, indicator: str, year: int, reason: str,
+               by: str) -> Decision:
+        code, found = self._cell(department, indicator)
+        return self._take(lambda s: decisions.reject(s, code, found.code, year, reason, by))
+
+    def enter(self, department: str, indicator: str, year: int, typed: str, reason: str,
+              by: str) -> Decision:
+        code, found = self._cell(department, indicator)
+        if year not in self.warehouse.years:
+            raise BadValue(f"{year} 年不在本轮年度（{self.warehouse.years[0]}—"
+                                  f"{self.warehouse.years[-1]}）内。")
+        value, shown = _value_of(typed, found, self.warehouse.catalogue)
+        return self._take(lambda s: decisions.enter(s, code, found.code, year, value, shown,
+                                                    reason, by))
+
+    def choose(self, department: str, file_name: str, reason: str, by: str) -> Decision:
+        code = self._department(department)
+        with self.warehouse.begin() as session:
+            version = session.execute(
+                select(Submission, File).join(File, File.id == Submission.file_id)
+                .where(Submission.department_code == code,
+                       File.original_name == file_name.strip())
+                .order_by(Submission.version.desc()).limit(1)).first()
+        if version is None:
+            raise DecisionRefused(f"该单位没有名为《{file_name}》的报送文件"
+                                  "（请用 huizong review list 或审核台查看文件名）。")
+        submission, file = version
+
+        def apply(_: Decision) -> None:
+            report = reapply(self.warehouse, [(submission, file)], None, self.settings)
+            if report.failures:
+                raise DecisionRefused(f"《{file.original_name}》未能重新读取，选用未生效"
+                                      "（文件问题已记录，见 huizong status）。")
+
+        return self._take(lambda s: decisions.choose(s, code, file, reason, by), apply)
+
+    def approve(self, department: str, reason: str, by: str) -> Decision:
+        code = self._department(department)
+        return self._take(lambda s: decisions.approve(s, code, reason or "审核通过", by))
+
+    def return_(self, department: str, reason: str, by: str) -> Decision:
+        code = self._department(department)
+        return self._take(lambda s: decisions.return_(s, code, reason, by))

@@ -23,7 +23,7 @@ def test_the_office_confirms_a_warned_value_with_a_reason(office, example_round)
     refused = office.post("/decisions/accept", data={**FORM, "reason": " ",
                                                      "csrf_token": csrf_of(office)},
                           follow_redirects=False)
-    assert refused.headers["location"].endswith("error=refused")
+    assert refused.headers["location"].endswith("error=reason")
     assert _warning(example_round).state == "open"
     reason = {"reason": "已电话核实，一案多人", "csrf_token": csrf_of(office)}
     done = office.post("/decisions/accept", data={**FORM, **reason})

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from config import PROJECT_ROOT
-from pipeline.review import UnknownIndicator, accept, awaiting
+from pipeline.review import Review, UnknownIndicator, awaiting
 from report.figures import figures_by_indicator, open_warnings
 from schemas.round import get_round
 from tests.warehouse.helpers import drop, issues, run
@@ -53,12 +53,12 @@ def test_a_confirmed_value_is_settled_cited_and_kept(warehouse, settings, tmp_pa
     assert _figure(warehouse).check.startswith("【待核：2023年")
     assert ARRESTED in {a.issue.indicator_code for a in awaiting(warehouse, Scope(None))}
 
+    review = Review(warehouse, settings)
     with pytest.raises(DecisionRefused, match="理由"):
-        accept(warehouse, settings, "检察院", "批准逮捕侵害未成年人犯罪人数", 2023, "  ", "吴敏")
+        review.accept("检察院", "批准逮捕侵害未成年人犯罪人数", 2023, "  ", "吴敏")
     with pytest.raises(UnknownIndicator):
-        accept(warehouse, settings, "检察院", "不存在的指标", 2023, REASON, "吴敏")
-    decision = accept(warehouse, settings, "检察院", "批准逮捕侵害未成年人犯罪人数", 2023,
-                      REASON, "吴敏")
+        review.accept("检察院", "不存在的指标", 2023, REASON, "吴敏")
+    decision = review.accept("检察院", "批准逮捕侵害未成年人犯罪人数", 2023, REASON, "吴敏")
     assert (decision.action, decision.raw_value, decision.by_name) == ("accept", "10", "吴敏")
 
     warning = _warning(warehouse)
@@ -74,7 +74,7 @@ def test_a_confirmed_value_is_settled_cited_and_kept(warehouse, settings, tmp_pa
         assert row.id == decision.id and row.reason == REASON
     # A second clerk deciding the same value sees that it is decided; nothing is lost.
     with pytest.raises(DecisionRefused, match="可能已被他人确认"):
-        accept(warehouse, settings, "检察院", ARRESTED, 2023, "另一位的理由", "李华")
+        review.accept("检察院", ARRESTED, 2023, "另一位的理由", "李华")
 
     # The department sends a correction of another cell, the confirmed value unchanged.
     drop(settings, _procuratorate(tmp_path, "检察院-更正.xlsx", F7=13))
