@@ -305,8 +305,11 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
     subject = f"{ctx.prefix}报送情况日报（{ctx.today.month}月{ctx.today.day}日）"
     counts = {status: sum(1 for row in ledger if row[-1] == LEDGER_ZH[status])
               for status in LEDGER_ZH}
-    body = (f"截至今日：已报 {counts['submitted']} 个单位，待修改 {counts['needs_fix']} 个，"
-            f"未报 {counts['not_submitted']} 个（截止 {ctx.deadline_zh}）。自上次日报以来，"
+    body = (f"截至今日：已报 {counts['submitted'] + counts['approved']} 个单位，"
+            f"待修改 {counts['needs_fix']} 个，未报 {counts['not_submitted']} 个"
+            f"（截止 {ctx.deadline_zh}）"
+            + (f"，已报的单位中已审核通过 {counts['approved']} 个" if counts["approved"] else "")
+            + "。自上次日报以来，"
             f"收到 {len(loaded)} 个新版本，新发现问题 {opened} 项，解决 {resolved} 项。")
     ledger_header = ["单位", "应报", "已采用", "待改错误", "待核提醒", "状态"]
     loaded_header = ["单位", "文件", "版本", "结果"]

@@ -51,7 +51,7 @@ class RunSummary:
 
     @property
     def late(self) -> list[str]:
-        return [r.department for r in self.ledger if r.status != "submitted"]
+        return [r.department for r in self.ledger if r.status not in ("submitted", "approved")]
 
     def lines_zh(self) -> list[str]:
         lines = [*self.intake, *(f"发现：{text}。" for text in self.crashed)]

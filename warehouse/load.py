@@ -92,7 +92,8 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
         .order_by(Submission.version.desc()).limit(1)
     ).first()
     if reprocess is not None:
-        submission = reprocess
+        # The caller's copy may come from an earlier session: this one's is written.
+        submission = session.get(Submission, reprocess.id) or reprocess
     elif latest is not None and latest.file_id == file.id:
         return outcome  # the newest version again: nothing to do
     else:
@@ -105,7 +106,7 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
 
     observation_ids = _write_observations(session, submission.id, assessments)
     if held(session, result.department, file.id) and (
-            reprocess is None or reprocess.status == "held"):
+            reprocess is None or submission.status == "held"):
         submission.status, submission.values_total = "held", len(assessments)
         submission.loaded_at = utcnow()
         outcome.submission_id, outcome.version = submission.id, submission.version

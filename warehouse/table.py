@@ -102,6 +102,9 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
     last = dict(session.execute(
         select(Submission.department_code, func.max(Submission.received_at))
         .group_by(Submission.department_code)).all())
+    loaded = dict(session.execute(
+        select(Submission.department_code, func.max(Submission.loaded_at))
+        .group_by(Submission.department_code)).all())
     newest = session.execute(
         select(Submission.department_code, File.sha256).join(File, File.id == Submission.file_id)
         .where(Submission.id.in_(select(func.max(Submission.id))
@@ -126,7 +129,7 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
         elif review is not None and review.action == "approve":
             status = "approved"
         elif errors or accepted < len(cells) or (
-                review is not None and as_utc(last[department.code]) <= as_utc(review.at)):
+                review is not None and as_utc(loaded[department.code]) <= as_utc(review.at)):
             status = "needs_fix"  # returned by the office, and nothing sent since
         else:
             status = "submitted"
