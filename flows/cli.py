@@ -524,6 +524,10 @@ def report_command(out: RunOutOption = None) -> None:
 
     settings = get_settings()
     warehouse = _open_warehouse()
+    if warehouse.locked() and (out is None or out.resolve() == settings.outputs_dir.resolve()):
+        console.print("[red]本轮已定稿：outputs/ 中的报告保持定稿版本。要按当前数据另出一稿，"
+                      "请用 --out 指定另一个文件夹；要更新报告，请先 huizong review unlock。[/red]")
+        raise typer.Exit(2)
     with console.status("正在生成报告初稿和趋势图……"):
         result = build_report(warehouse, out or settings.outputs_dir)
     console.print(f"报告初稿已生成：{result.paths[1]}")
@@ -541,6 +545,7 @@ def status_command() -> None:
     """报送台账（各单位应报、已采用、待改错误、待核提醒和状态），以及运行和邮件情况。"""
     from config.clock import local_text
     from pipeline.operations import operations_zh
+    from pipeline.signoff import signed
     from schemas.labels import LEDGER_ZH
 
     warehouse = _open_warehouse()
@@ -552,6 +557,11 @@ def status_command() -> None:
                       str(row.open_errors), str(row.open_warnings),
                       local_text(row.last_submission, "%m-%d %H:%M"), LEDGER_ZH[row.status])
     console.print(table)
+    locked = signed(warehouse)
+    if locked is not None:
+        console.print(escape(locked.headline_zh()), highlight=False)
+        for line in locked.changes:
+            console.print(escape(f"  {line}"), highlight=False)
     for line in operations_zh(warehouse, get_settings()):
         console.print(escape(line), highlight=False)
 

@@ -83,6 +83,11 @@ class Dossier:
     decisions: list[Decision] = field(default_factory=list)  # the office's, newest first
 
     @property
+    def conflicted(self) -> bool:
+        """Two of its files contradict each other: the office may choose one."""
+        return any(line.rule == "conflicting_files" for line in self.lines)
+
+    @property
     def review(self) -> Decision | None:
         """The newest 审核通过 or 退回修改 of the department."""
         return next((d for d in self.decisions if d.action in REVIEW_ACTIONS), None)

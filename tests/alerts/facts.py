@@ -139,11 +139,16 @@ def _table_rows(text: str) -> Counter:
 
 
 def summary_counts(text: str) -> dict[str, int]:
-    """`已报 3 个单位，待修改 4 个，未报 2 个` parsed back."""
+    """`已报 3 个单位，待修改 4 个，未报 2 个（…），已报的单位中已审核通过 1 个` parsed back;
+    已报 counts the approved ones too."""
     found = re.search(r"已报 (\d+) 个单位，待修改 (\d+) 个，未报 (\d+) 个", text)
     assert found, text
-    return dict(zip(("submitted", "needs_fix", "not_submitted"), map(int, found.groups()),
-                    strict=True))
+    approved = re.search(r"已报的单位中已审核通过 (\d+) 个", text)
+    counts = dict(zip(("submitted", "needs_fix", "not_submitted"), map(int, found.groups()),
+                      strict=True))
+    counts["approved"] = int(approved.group(1)) if approved else 0
+    counts["submitted"] -= counts["approved"]
+    return counts
 
 
 def summary_ledger(text: str) -> dict[str, tuple[str, ...]]:

@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from tests.alerts.facts import parse_outbox
 from tests.console.conftest import csrf_of, login
 from warehouse.models import Decision, Issue
 
@@ -51,3 +52,57 @@ def test_a_department_cannot_decide_and_a_forged_form_changes_nothing(client, ex
     with example_round.warehouse.begin() as session:
         assert not session.scalars(select(Decision).where(Decision.reason.in_(
             ("自己确认", "伪造")))).all()
+
+
+def test_the_office_returns_a_department_with_a_reason(office, client, example_round):
+    back = "/departments/disabled"
+    form = {"department": "disabled", "back": back}
+    refused = office.post("/decisions/return", data={**form, "reason": "",
+                                                     "csrf_token": csrf_of(office)},
+                          follow_redirects=False)
+    assert refused.headers["location"] == f"{back}?error=reason"
+    reason = "2024年残疾青年就业人数与年报不一致，请核对"
+    page = office.post("/decisions/return", data={**form, "reason": reason,
+                                                  "csrf_token": csrf_of(office)})
+    assert "已退回修改，已发邮件告知单位理由" in page.text
+    assert "退回修改：" in page.text and reason in page.text
+    ledger = {r.department_code: r.status for r in example_round.warehouse.current_ledger()}
+    assert ledger["disabled"] == "needs_fix"
+    mails = [m for m in parse_outbox(example_round.settings.outbox_dir)
+             if m.kind == "decision" and m.department == "disabled"]
+    assert mails and f"退回修改。理由：{reason}。" in mails[-1].text
+    with example_round.warehouse.begin() as session:
+        decision = session.scalars(select(Decision).where(Decision.action == "return")).one()
+    assert (decision.by_name, decision.department_code, decision.reason) == (
+        "wumin", "disabled", reason)
+
+    login(client, "jyj")  # a department neither sees the form nor may post it
+    assert "退回修改" not in client.get("/departments/edu").text
+    denied = client.post("/decisions/return", data={"department": "edu", "reason": "自己退回",
+                                                     "csrf_token": csrf_of(client)})
+    assert denied.status_code == 404
+
+
+def test_the_office_locks_and_unlocks_the_round(office, example_round):
+    outputs = example_round.settings.outputs_dir
+    try:
+        page = office.post("/decisions/lock", data={"reason": "报市委审定稿",
+                                                    "csrf_token": csrf_of(office)})
+        assert "已定稿：当前的汇总表和报告已保存为定稿版本" in page.text
+        assert "本轮已于" in page.text and "定稿后没有变化" in page.text
+        [folder] = (outputs / "定稿").iterdir()
+        assert (folder / "report.docx").is_file() and (folder / "indicator_table.xlsx").is_file()
+        assert 'action="/decisions/unlock"' in page.text
+        again = office.post("/decisions/lock", data={"reason": "再定一次",
+                                                     "csrf_token": csrf_of(office)},
+                            follow_redirects=False)
+        assert again.headers["location"] == "/?error=refused"
+    finally:
+        page = office.post("/decisions/unlock", data={"reason": "市领导要求补充数据",
+                                                      "csrf_token": csrf_of(office)})
+    assert "已解除定稿：汇总表和报告已按当前数据重新生成" in page.text
+    assert 'action="/decisions/lock"' in page.text
+    with example_round.warehouse.begin() as session:
+        actions = list(session.scalars(select(Decision.action).where(
+            Decision.action.in_(("lock", "unlock"))).order_by(Decision.id)))
+    assert actions == ["lock", "unlock"]
