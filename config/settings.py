@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # `serve` waits for new mail with IDLE and looks again at least this often (a server
     # without IDLE is polled at this interval).
     imap_poll_seconds: float = Field(default=60, gt=0)
+    # The office's receiving server's authserv-id, as it writes it in Authentication-Results:
+    # only its verdicts count. A message that fails is never taken as the department's.
+    imap_authserv_id: str = ""
+    # A message nobody could verify: taken and marked 发件人未验证 (accept), or held for the
+    # office (hold). Default: accept without an authserv-id, hold with one.
+    mail_unverified: Literal["accept", "hold"] | None = None
     # Limits on what one message may bring (zip members count as attachments).
     mail_max_attachments: int = Field(default=20, gt=0)
     # The console (审核台). Sessions end after this long idle, and this long after login
@@ -139,6 +145,13 @@ class Settings(BaseSettings):
                 "HUIZONG_WAREHOUSE_URL 只支持 sqlite:///… 或 postgresql+psycopg://用户@主机:端口/"
                 "数据库 形式的地址")
         return url
+
+    @property
+    def unverified_mail(self) -> str:
+        """accept / hold: what becomes of a message whose sender could not be verified."""
+        if self.mail_unverified is not None:
+            return self.mail_unverified
+        return "hold" if self.imap_authserv_id.strip() else "accept"
 
     @property
     def archive_dir(self) -> Path:

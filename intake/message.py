@@ -29,6 +29,9 @@ class IncomingMail:
     subject: str
     sent_at: dt.datetime | None
     parts: list[tuple[str | None, bytes]] = field(default_factory=list)  # (name, bytes)
+    # Every Authentication-Results header, and the Received headers, top (newest) first.
+    authentication_results: tuple[str, ...] = ()
+    received: tuple[str, ...] = ()
 
 
 def _header(message: Message, name: str) -> str:
@@ -59,7 +62,15 @@ def parse_mail(raw: bytes) -> IncomingMail:
         sent_at = None
     key = message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}"
     return IncomingMail(key, message_id, tuple(references), sender, sender_name,
-                        _header(message, "Subject"), sent_at, list(_files(message)))
+                        _header(message, "Subject"), sent_at, list(_files(message)),
+                        _all(message, "Authentication-Results"), _all(message, "Received"))
+
+
+def _all(message: Message, name: str) -> tuple[str, ...]:
+    try:
+        return tuple(" ".join(str(value).split()) for value in message.get_all(name) or ())
+    except Exception:  # an undecodable header counts as absent
+        return ()
 
 
 def _files(message: Message) -> list[tuple[str | None, bytes]]:
