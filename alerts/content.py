@@ -392,3 +392,19 @@ def decision_mail(ctx: Context, department: str, contact: str, notice: DecisionN
     }[notice.action]
     return _plain(ctx, f"{ctx.prefix}{department} {subject}", f"{contact}同志：您好！{body}",
                   [], [])
+
+
+def unverified_mail(ctx: Context, department: str, contact: str, sender: str,
+                    arrived_zh: str, their_subject: str, files: list[str], forged: bool) -> Mail:
+    """To the department's registry address, never to the message's own: a message in
+    its name whose sender failed verification (forged) or could not be verified."""
+    names = "".join(f"《{name}》" for name in files) or "（无可处理的附件）"
+    head = (f"{contact}同志：您好！联席办邮箱于 {arrived_zh} 收到一封以贵单位名义（{sender}）"
+            f"发送的邮件《{their_subject or '（无主题）'}》，附件 {names}。")
+    if forged:
+        return _plain(ctx, f"{ctx.prefix}{department} 有人以贵单位名义发送了填报表，未予采用",
+                      head + "这封邮件未通过发件人验证：有人以贵单位名义发送了填报表，未予采用；"
+                      "如确系贵单位发送，请联系联席办。", [], [])
+    return _plain(ctx, f"{ctx.prefix}{department} 邮件已收到，发件人待确认",
+                  head + "联席办邮件服务器无法验证这封邮件的发件人，附件暂未采用，待联席办确认后"
+                  "处理；如确系贵单位发送，请联系联席办。", [], [])

@@ -51,7 +51,14 @@ from warehouse.alert_state import (
     resolved_since,
     untold_refusals,
 )
-from warehouse.mail_log import Answerable, latest_message, unanswered, unused_since
+from warehouse.mail_log import (
+    UNVERIFIED_ZH,
+    Answerable,
+    latest_message,
+    mail_source,
+    unanswered,
+    unused_since,
+)
 from warehouse.models import File, Issue, MailMessage, as_utc
 from warehouse.problems import describe_problem, open_problems
 from warehouse.run_lock import crash_text
@@ -95,7 +102,7 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
     registry, catalogue = warehouse.registry, warehouse.catalogue
     office = registry.office
     today = today or local_now().date()
-    ctx = _context(registry, today)
+    ctx = mail_context(registry, today)
     drafts: list[_Draft] = []
     names = {i.code: i.name for i in catalogue.indicators}
     with warehouse.begin() as session:
@@ -140,7 +147,8 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
     return _keep(warehouse, settings, drafts, office)
 
 
-def _context(registry: Registry, today: dt.date) -> Context:
+def mail_context(registry: Registry, today: dt.date) -> Context:
+    """The words every mail of the office shares: city, office, deadline, whom to call."""
     parameters, office = get_round(), registry.office
     return Context(parameters.city, office.full_name, parameters.round.deadline, today,
                    contact_zh=f"如有疑问，请联系{office.name} {office.reach_zh}。")
@@ -152,7 +160,7 @@ def decision_alert(warehouse: Warehouse, settings: Settings, department_code: st
     the department's newest message to the mailbox, if it wrote one."""
     registry = warehouse.registry
     department = registry.get(department_code)
-    mail = decision_mail(_context(registry, local_now().date()), department.name,
+    mail = decision_mail(mail_context(registry, local_now().date()), department.name,
                          department.contact, notice)
     with warehouse.begin() as session:
         return keep_mail(session, settings, registry.office, department, "decision", mail,
@@ -273,8 +281,12 @@ def _daily_summary(session: Session, ctx: Context, registry: Registry,
     names = {d.code: d.name for d in registry.departments}
     ledger_rows = [[r.department, str(r.expected), str(r.accepted), str(r.open_errors),
                     str(r.open_warnings), LEDGER_ZH[r.status]] for r in rows]
+    by_mail = mail_source(session, [f.sha256 for _, f in loaded])
     loaded_rows = [[names.get(s.department_code or "", "未识别单位"), f.original_name,
-                    str(s.version), SUBMISSION_STATUS_ZH[s.status]] for s, f in loaded]
+                    str(s.version), SUBMISSION_STATUS_ZH[s.status] + (
+                        f"（{UNVERIFIED_ZH}）" if f.sha256 in by_mail
+                        and by_mail[f.sha256].sender_check == "gray" else "")]
+                   for s, f in loaded]
     problems = [[p.file_name, describe_problem(p)] for p in open_problems(session)]
     mailbox = [[local_text(m.arrived_at), f"{m.sender_name} <{m.sender}>".strip(),
                 m.subject or "（无主题）", m.note_zh] for m in unused_since(session, since)]
@@ -320,7 +332,10 @@ def keep_mail(session: Session, settings: Settings, office: Department, recipien
     that only belongs in a thread (`thread`) goes to the department's own address."""
     sender = (office.full_name, settings.mail_from or str(office.email))
     newest = answers[-1] if answers else None
-    address = newest.sender if newest is not None else str(recipient.email)
+    # Only ever an address of the department's own (the registry's), whatever a message
+    # names as its sender.
+    address = newest.sender if newest is not None and newest.sender in \
+        recipient.mail_addresses else str(recipient.email)
     message_id = new_message_id(sender[1])
     in_thread = newest or thread
     message = build_message(

@@ -58,7 +58,8 @@ def _by(by: str) -> str:
 
 @review_app.command("list", cls=ChineseCommand)
 def list_command() -> None:
-    """列出等待联席办决定的事项（有提醒的数值、相互矛盾的文件、审核通过后再报送的文件）。"""
+    """列出等待联席办决定的事项（有提醒的数值、相互矛盾的文件、审核通过后再报送的文件、
+    发件人未能验证的邮件附件）。"""
     from flows.cli import _open_warehouse
     from pipeline.review import awaiting, held_files
     from warehouse.scope import Scope
@@ -76,8 +77,8 @@ def list_command() -> None:
     held = held_files(warehouse)
     for file in held:
         console.print(escape(f"{names.get(file.department_code, '')} 《{file.file_name}》"
-                             f"（第 {file.version} 版，{file.received_zh} 收到）：该单位已审核"
-                             "通过，此文件已存档，待决定是否选用"), highlight=False)
+                             f"（{file.received_zh} 收到，{file.why_zh}）：已存档，待决定是否选用"),
+                      highlight=False)
     console.print(f"共 {len(found) + len(held)} 项等待决定。确认采用：huizong review accept；"
                   "不采用：review reject；录入：review set；选用文件：review choose"
                   "（均需 --reason 理由）。")

@@ -23,15 +23,15 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from alerts.content import Context, nothing_usable_mail
-from alerts.stage import keep_mail
+from alerts.content import nothing_usable_mail, unverified_mail
+from alerts.stage import keep_mail, mail_context
 from config import Settings
 from config.clock import local_now, local_text, to_local
 from intake.attachments import Attachment, safe_name, unpack
+from intake.authenticity import FAIL, GRAY, VERDICT_ZH, Verdict, judge
 from intake.imap import Fetched, Mailbox, MailboxUnavailable, open_mailbox
 from intake.message import IncomingMail, parse_mail
 from schemas.departments import Department, Registry
-from schemas.round import get_round
 from warehouse.engine import is_warehouse_down
 from warehouse.mail_log import attachments_of, by_key, handled, mark_filed, thread_owner
 from warehouse.models import MailAttachment, MailMessage
@@ -169,11 +169,14 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
     archived = _archive(settings, fetched)
     registry = warehouse.registry
     department = registry.by_address(mail.sender) if mail else None
+    verdict = judge(mail.authentication_results, mail.received, settings.imap_authserv_id,
+                    mail.sender) if mail else None
     pending: list[Path] = []
     try:
         with warehouse.begin() as session:
             row = _row(fetched, uidvalidity, settings, mail, department, archived)
-            items = _decide(session, row, mail, department, registry, settings)
+            row.sender_check = verdict.kind if verdict else ""
+            items = _decide(session, row, mail, department, registry, settings, verdict)
             session.add(row)
             session.flush()
             folder = _mail_folder(department, fetched, registry.office)
@@ -188,9 +191,10 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
                     sha256=hashlib.sha256(item.data).hexdigest() if item.taken else "",
                     saved_path=saved))
             if department is not None and row.outcome in ("refused", "no_spreadsheet"):
-                _answer_nothing_usable(session, settings, registry.office, department, row,
-                                       items)
+                _answer_nothing_usable(session, settings, registry, department, row, items)
                 report.replies += 1
+            if department is not None and row.outcome in ("forged", "held"):
+                _tell_unverified(session, settings, registry, department, row, items)
             mail_id, outcome = row.id, row.outcome
     except BaseException:
         for path in pending:  # nothing was recorded: leave nothing behind
@@ -223,8 +227,10 @@ def _row(fetched: Fetched, uidvalidity: int, settings: Settings, mail: IncomingM
 
 def _decide(session: Session, row: MailMessage, mail: IncomingMail | None,
            department: Department | None, registry: Registry,
-           settings: Settings) -> list[Attachment]:
-    """Set the message's outcome; what it brings, taken or refused."""
+           settings: Settings, verdict: Verdict | None = None) -> list[Attachment]:
+    """Set the message's outcome; what it brings, taken or refused. A message in a
+    department's name whose sender failed verification is never taken as the
+    department's; one nobody could verify is held when the office asks for that."""
     if mail is None:
         row.outcome = "unreadable"
         row.note_zh = f"邮件格式损坏，无法读取；原件已保存在 {row.archived_path}。"
@@ -241,6 +247,16 @@ def _decide(session: Session, row: MailMessage, mail: IncomingMail | None,
         return [Attachment(safe_name(name), b"", "发件人不在单位名录中，未处理。")
                 for name, _ in mail.parts]
     items = unpack(mail.parts, settings)
+    if verdict is not None and (verdict.kind == FAIL or (
+            verdict.kind == GRAY and settings.unverified_mail == "hold")):
+        forged = verdict.kind == FAIL
+        row.outcome = "forged" if forged else "held"
+        row.note_zh = (f"一封自称来自{department.name}的邮件"
+                       + ("未通过发件人验证，附件未采用" if forged else
+                          "无法验证发件人，附件暂未采用，待联席办决定（huizong review choose）")
+                       + f"（{verdict.describe_zh()}）。")
+        refusal = f"发件人验证{VERDICT_ZH[verdict.kind]}，未采用"
+        return [Attachment(item.name, b"", item.refusal_zh or refusal) for item in items]
     if not any(item.taken for item in items):
         row.outcome = "refused" if items else "no_spreadsheet"
         row.note_zh = ("附件中没有可处理的表格：" + "；".join(
@@ -341,13 +357,54 @@ def announce_saved(saved: list[Path]) -> None:
         listener(saved)
 
 
-def _answer_nothing_usable(session: Session, settings: Settings, office: Department,
+def _answer_nothing_usable(session: Session, settings: Settings, registry: Registry,
                            department: Department, row: MailMessage,
                            items: list[Attachment]) -> None:
-    parameters = get_round()
-    ctx = Context(parameters.city, office.full_name, parameters.round.deadline,
-                  local_now().date(),
-                  contact_zh=f"如有疑问，请联系{office.name} {office.reach_zh}。")
+    ctx = mail_context(registry, local_now().date())
     mail = nothing_usable_mail(ctx, department.name, department.contact, row.subject,
                                [(i.name, i.refusal_zh) for i in items])
-    keep_mail(session, settings, office, department, "mail_reply", mail, answers=[row])
+    keep_mail(session, settings, registry.office, department, "mail_reply", mail,
+              answers=[row])
+
+
+def _tell_unverified(session: Session, settings: Settings, registry: Registry,
+                     department: Department, row: MailMessage,
+                     items: list[Attachment]) -> None:
+    """The department hears at its registry address, in a new thread (the message's
+    own thread and addresses are the sender's, whoever that is)."""
+    ctx = mail_context(registry, local_now().date())
+    mail = unverified_mail(ctx, department.name, department.contact, row.sender,
+                           local_text(row.arrived_at), row.subject, [i.name for i in items],
+                           forged=row.outcome == "forged")
+    keep_mail(session, settings, registry.office, department, "sender_check", mail)
+
+
+def release(warehouse: Warehouse, settings: Settings, mail_id: int, reason: str) -> list[Path]:
+    """The office took a held (or forged-looking) message as the department's: its
+    spreadsheets are saved into the department's inbox folder from the archived message,
+    as if it had been taken when it came; the next run answers it in its thread."""
+    with warehouse.begin() as session:
+        row = session.get(MailMessage, mail_id)
+        if row is None or row.outcome not in ("forged", "held"):
+            return []
+        mail = parse_mail(Path(row.archived_path).read_bytes())
+        department = warehouse.registry.get(row.department_code) if row.department_code else None
+        fetched = Fetched(row.uid, b"", row.arrived_at)
+        folder = _mail_folder(department, fetched, warehouse.registry.office)
+        items = unpack(mail.parts, settings)
+        recorded = {a.name: a for a in attachments_of(session, mail_id)}
+        pending: list[Path] = []
+        for item in items:
+            attachment = recorded.get(item.name[:500])
+            if not item.taken or attachment is None:
+                continue
+            attachment.saved_path = _unique(folder, item.name, {p.name for p in pending})
+            attachment.sha256, attachment.refusal_zh = hashlib.sha256(item.data).hexdigest(), ""
+            pending.append(_write_pending(settings.inbox_dir / attachment.saved_path,
+                                          item.data, row.arrived_at))
+        row.outcome = "saved"
+        row.note_zh += f"联席办决定采用：{reason}。"
+    finals = [_final_path(path) for path in pending]
+    for path, final in zip(pending, finals, strict=True):
+        path.replace(final)
+    return finals

@@ -16,16 +16,19 @@ from alerts.delivery import deliver_queued
 from alerts.stage import decision_alert
 from config import Settings
 from config.clock import local_text
+from intake.fetch import release
 from pipeline.departments import resolve_department
-from pipeline.ingest import reapply
+from pipeline.ingest import ingest, new_arrivals, reapply
 from pipeline.outputs import export_products
 from report.build import build_report
 from schemas.catalogue import Catalogue, Indicator
 from schemas.describe import format_number
 from schemas.observation import ParseStatus
+from transforms.inbox import scan_inbox
 from transforms.values import parse_value
 from warehouse import decisions
 from warehouse.decisions import DecisionRefused
+from warehouse.mail_log import held_mail
 from warehouse.models import Decision, File, Issue, Submission
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
@@ -61,8 +64,8 @@ class Awaiting:
 class HeldFile:
     department_code: str
     file_name: str
-    version: int
     received_zh: str
+    why_zh: str  # why it waits for the office
 
 
 def awaiting(warehouse: Warehouse, scope: Scope) -> list[Awaiting]:
@@ -76,13 +79,20 @@ def awaiting(warehouse: Warehouse, scope: Scope) -> list[Awaiting]:
 
 
 def held_files(warehouse: Warehouse) -> list[HeldFile]:
-    """Files of approved departments kept but not taken: the office chooses or not."""
+    """Files kept but not taken, the office to choose or not: files of approved
+    departments, attachments of mail whose sender failed or escaped verification."""
     with warehouse.begin() as session:
         rows = session.execute(
             select(Submission, File).join(File, File.id == Submission.file_id)
             .where(Submission.status == "held").order_by(Submission.id)).all()
-    return [HeldFile(s.department_code or "", f.original_name, s.version,
-                     local_text(s.received_at)) for s, f in rows]
+        mails = held_mail(session)
+    found = [HeldFile(s.department_code or "", f.original_name, local_text(s.received_at),
+                      f"第 {s.version} 版，该单位已审核通过后报送") for s, f in rows]
+    found += [HeldFile(m.department_code or "", a.name, local_text(m.arrived_at),
+                       f"邮件附件，发件人{'验证未通过' if m.outcome == 'forged' else '无法验证'}"
+                       f"（{m.sender}）")
+              for m, attachments in mails for a in attachments]
+    return found
 
 
 def _value_of(text: str, indicator: Indicator, catalogue: Catalogue) -> tuple[float, str]:
@@ -180,8 +190,7 @@ class Review:
                        File.original_name == file_name.strip())
                 .order_by(Submission.version.desc()).limit(1)).first()
         if version is None:
-            raise DecisionRefused(f"该单位没有名为《{file_name}》的报送文件"
-                                  "（请用 huizong review list 或审核台查看文件名）。")
+            return self._release(code, file_name.strip(), reason, by)
         submission, file = version
 
         def apply(_: Decision) -> None:
@@ -191,6 +200,24 @@ class Review:
                                       "（文件问题已记录，见 huizong status）。")
 
         return self._take(lambda s: decisions.choose(s, code, file, reason, by), apply)
+
+    def _release(self, code: str, name: str, reason: str, by: str) -> Decision:
+        """Take a held message's attachments as the department's, and load them now."""
+        with self.warehouse.begin() as session:
+            mail = next((m for m, attachments in held_mail(session, code)
+                         if name in {a.name for a in attachments}), None)
+        if mail is None:
+            raise DecisionRefused(f"该单位没有名为《{name}》的报送文件或待决定的邮件附件"
+                                  "（请用 huizong review list 或审核台查看文件名）。")
+
+        def load(decision: Decision) -> None:
+            saved = set(release(self.warehouse, self.settings, mail.id, decision.reason))
+            files = [f for f in scan_inbox(self.settings.inbox_dir) if f.path in saved]
+            arrivals, _ = new_arrivals(self.warehouse, files, self.settings)
+            ingest(self.warehouse, arrivals, None, self.settings)
+
+        return self._take(lambda s: decisions.choose_mail(s, code, name, mail.id, reason, by),
+                          load)
 
     def approve(self, department: str, reason: str, by: str) -> Decision:
         code = self._department(department)

@@ -343,6 +343,13 @@ def choose(session: Session, department: str, file: File, reason: str,
                    raw_value=file.original_name, after=file.original_name)
 
 
+def choose_mail(session: Session, department: str, name: str, mail_id: int, reason: str,
+                by: str = SYSTEM_USER) -> Decision:
+    """Take a held message's attachment as the department's (its sender unverified)."""
+    return _record(session, "choose", by, reason, department_code=department, raw_value=name,
+                   after=name, detail=json.dumps({"mail_id": mail_id}))
+
+
 # ── 定稿 / 解除定稿 ──────────────────────────────────────────────────────────
 def lock_state(session: Session) -> Decision | None:
     """The lock in force, if the round is signed."""

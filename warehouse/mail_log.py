@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from warehouse.models import Alert, File, MailAttachment, MailMessage, Submission, utcnow
 
 # Outcomes the office must hear about: nothing from these reached the inbox.
-UNUSED_OUTCOMES = ("unknown_sender", "no_spreadsheet", "refused", "unreadable", "failed")
+UNUSED_OUTCOMES = ("unknown_sender", "no_spreadsheet", "refused", "unreadable", "failed",
+                   "forged", "held")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +112,26 @@ def latest_message(session: Session, department: str) -> MailMessage | None:
     """The department's newest message to the mailbox: the thread it reads."""
     return session.scalars(select(MailMessage).where(MailMessage.department_code == department)
                            .order_by(MailMessage.id.desc()).limit(1)).first()
+
+
+UNVERIFIED_ZH = "发件人未验证"
+
+
+def sender_zh(mail: MailMessage) -> str:
+    """`张三 <a@b>`, marked when the office's server could not verify the sender."""
+    shown = f"{mail.sender_name} <{mail.sender}>".strip()
+    return f"{shown}（{UNVERIFIED_ZH}）" if mail.sender_check == "gray" else shown
+
+
+HELD_OUTCOMES = ("forged", "held")
+
+
+def held_mail(session: Session, department: str | None = None
+              ) -> list[tuple[MailMessage, list[MailAttachment]]]:
+    """Messages in a department's name that wait for the office (forged-looking, or not
+    verifiable), with their attachments."""
+    query = select(MailMessage).where(MailMessage.outcome.in_(HELD_OUTCOMES))
+    if department is not None:
+        query = query.where(MailMessage.department_code == department)
+    return [(mail, attachments_of(session, mail.id))
+            for mail in session.scalars(query.order_by(MailMessage.id))]

@@ -252,8 +252,13 @@ class MailMessage(Base):
     arrived_at: Mapped[dt.datetime]  # the server's INTERNALDATE
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
     # saved / unknown_sender / no_spreadsheet / refused / duplicate / unreadable /
-    # failed (a defect of ours; kept for the office)
+    # failed (a defect of ours; kept for the office) / forged (its sender failed
+    # verification) / held (unverified, waiting for the office) / released (taken by the
+    # office's decision)
     outcome: Mapped[str] = mapped_column(String(30))
+    # pass / fail / gray: the office's receiving server's verdict on the sender (RFC 8601);
+    # "" for messages taken before it was checked.
+    sender_check: Mapped[str] = mapped_column(String(10), default="")
     note_zh: Mapped[str] = mapped_column(Text, default="")  # for the office
     archived_path: Mapped[str] = mapped_column(String(500), default="")
     processed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from schemas.catalogue import Catalogue
 from schemas.departments import Registry
 from warehouse.decisions import review_states
-from warehouse.mail_log import mail_source
+from warehouse.mail_log import mail_source, sender_zh
 from warehouse.models import AcceptedValue, File, Issue, Observation, Submission, as_utc
 
 STATUSES = ("ok", "warning", "pending", "rejected", "missing", "not_applicable", "entered",
@@ -137,7 +137,7 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
         rows.append(LedgerRow(department.name, department.code, len(cells), received, accepted,
                               errors, open_issues.get((department.code, "warning"), 0),
                               last.get(department.code), status,
-                              f"{mail.sender_name} <{mail.sender}>".strip() if mail else "",
+                              sender_zh(mail) if mail else "",
                               (mail.sent_at or mail.arrived_at) if mail else None))
     return rows
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import local_text
 from warehouse.alert_state import Change, changes_between
-from warehouse.mail_log import mail_source
+from warehouse.mail_log import mail_source, sender_zh
 from warehouse.models import (
     AcceptedValue,
     Alert,
@@ -49,9 +49,7 @@ def versions(session: Session, scope: Scope, department: str) -> list[Version]:
         if file.sha256 in uploads:
             channel, by = "upload", uploads[file.sha256]
         elif file.sha256 in mails:
-            mail = mails[file.sha256]
-            channel = "mail"
-            by = f"{mail.sender_name} <{mail.sender}>".strip()
+            channel, by = "mail", sender_zh(mails[file.sha256])
         else:
             channel, by = "inbox", ""
         changes = changes_between(session, found[-1].submission.id, submission.id) \
