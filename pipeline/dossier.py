@@ -23,7 +23,16 @@ from schemas.observation import UNREADABLE_RULES
 from schemas.round import get_round
 from warehouse import views
 from warehouse.decisions import REVIEW_ACTIONS, history
-from warehouse.models import Alert, Decision, File, Issue, Submission, Upload
+from warehouse.models import (
+    Alert,
+    Decision,
+    File,
+    Issue,
+    MailAttachment,
+    MailMessage,
+    Submission,
+    Upload,
+)
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, TableRow, consolidated_table, ledger
@@ -81,6 +90,8 @@ class Dossier:
     annotated: set[int]  # submissions whose file has problems to mark
     mails: list[Alert] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # the office's, newest first
+    # Mail in its name the office has to decide on (sender not verified).
+    held_mail: list[tuple[MailMessage, list[MailAttachment]]] = field(default_factory=list)
 
     @property
     def conflicted(self) -> bool:
@@ -106,6 +117,7 @@ def dossier(warehouse: Warehouse, scope: Scope, department: Department) -> Dossi
         explained = views.issues(session, scope, department.code, states=("explained",))
         mails = views.mails(session, scope, department.code)
         decided = history(session, scope, department.code)
+        waiting = views.held_mail(session, scope, department.code)
     own = [r for r in table if r.department_code == department.code]
     values = []
     for indicator in warehouse.catalogue.owned_by(department.code):
@@ -117,7 +129,7 @@ def dossier(warehouse: Warehouse, scope: Scope, department: Department) -> Dossi
     marked = {file_id for file_id, cells in problems.items() if cells}
     annotated = {v.submission.id for v in found if v.file.id in marked}
     return Dossier(department, row, found, warehouse.years, values, lines, explained,
-                   Tally.of(lines), annotated, mails, decided)
+                   Tally.of(lines), annotated, mails, decided, waiting)
 
 
 def annotated_file(warehouse: Warehouse, scope: Scope, department: str,

@@ -28,11 +28,10 @@ from transforms.inbox import scan_inbox
 from transforms.values import parse_value
 from warehouse import decisions
 from warehouse.decisions import DecisionRefused
-from warehouse.mail_log import held_mail
 from warehouse.models import Decision, File, Issue, Submission
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
-from warehouse.views import issues
+from warehouse.views import held_mail, issues
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ def held_files(warehouse: Warehouse) -> list[HeldFile]:
         rows = session.execute(
             select(Submission, File).join(File, File.id == Submission.file_id)
             .where(Submission.status == "held").order_by(Submission.id)).all()
-        mails = held_mail(session)
+        mails = held_mail(session, Scope(None))
     found = [HeldFile(s.department_code or "", f.original_name, local_text(s.received_at),
                       f"第 {s.version} 版，该单位已审核通过后报送") for s, f in rows]
     found += [HeldFile(m.department_code or "", a.name, local_text(m.arrived_at),
@@ -204,7 +203,7 @@ class Review:
     def _release(self, code: str, name: str, reason: str, by: str) -> Decision:
         """Take a held message's attachments as the department's, and load them now."""
         with self.warehouse.begin() as session:
-            mail = next((m for m, attachments in held_mail(session, code)
+            mail = next((m for m, attachments in held_mail(session, Scope(None), code)
                          if name in {a.name for a in attachments}), None)
         if mail is None:
             raise DecisionRefused(f"该单位没有名为《{name}》的报送文件或待决定的邮件附件"

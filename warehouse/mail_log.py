@@ -125,13 +125,3 @@ def sender_zh(mail: MailMessage) -> str:
 
 HELD_OUTCOMES = ("forged", "held")
 
-
-def held_mail(session: Session, department: str | None = None
-              ) -> list[tuple[MailMessage, list[MailAttachment]]]:
-    """Messages in a department's name that wait for the office (forged-looking, or not
-    verifiable), with their attachments."""
-    query = select(MailMessage).where(MailMessage.outcome.in_(HELD_OUTCOMES))
-    if department is not None:
-        query = query.where(MailMessage.department_code == department)
-    return [(mail, attachments_of(session, mail.id))
-            for mail in session.scalars(query.order_by(MailMessage.id))]

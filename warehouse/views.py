@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from config.clock import local_text
 from warehouse.alert_state import Change, changes_between
-from warehouse.mail_log import mail_source, sender_zh
+from warehouse.mail_log import HELD_OUTCOMES, attachments_of, mail_source, sender_zh
 from warehouse.models import (
     AcceptedValue,
     Alert,
     File,
     Issue,
+    MailAttachment,
+    MailMessage,
     Observation,
     Run,
     Submission,
@@ -145,3 +147,15 @@ def run_mail(session: Session, scope: Scope, department: str, run_id: int) -> Al
     if run.finished_at is not None:
         query = query.where(Alert.created_at <= run.finished_at)
     return session.scalars(query).first()
+
+
+def held_mail(session: Session, scope: Scope, department: str | None = None
+              ) -> list[tuple[MailMessage, list[MailAttachment]]]:
+    """Messages in a department's name waiting for the office (forged-looking, or not
+    verifiable), with their attachments."""
+    query = select(MailMessage).where(visible(scope, MailMessage.department_code),
+                                      MailMessage.outcome.in_(HELD_OUTCOMES))
+    if department is not None:
+        query = query.where(MailMessage.department_code == department)
+    return [(mail, attachments_of(session, mail.id))
+            for mail in session.scalars(query.order_by(MailMessage.id))]

@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from starlette.testclient import TestClient
 
 from config import get_settings
+from console.app import create_app
 from flows.runs import open_warehouse
 from intake.fetch import fetch_mail
 from pipeline.review import Review
 from samples.example_inbox import corrected_example
+from tests.console.conftest import PASSWORDS, login
 from tests.flows.conftest import huizong
 from tests.intake.conftest import department_mail
+from warehouse.accounts import add_user
 from warehouse.models import AcceptedValue, Alert, MailMessage
 
 AUTHSERV = "mx.qingyuan.example.gov.cn"
@@ -122,6 +126,12 @@ def test_an_unverifiable_message_is_held_until_the_office_releases_it(verifying)
     assert "附件暂未采用，待联席办确认后处理" in _mail(told).get_body(("plain",)).get_content()
     waiting = huizong("review", "list")
     assert "《科技局-更正.xlsx》" in waiting.stdout and "发件人无法验证" in waiting.stdout
+    with warehouse.begin() as session:
+        add_user(session, "wumin", "office", None, PASSWORDS["wumin"])
+    with TestClient(create_app(project, warehouse)) as office:
+        assert login(office, "wumin").status_code == 303
+        page = office.get("/departments/science").text
+    assert "待联席办决定的邮件" in page and "采用此附件" in page and "科技局-更正.xlsx" in page
 
     decision = Review(warehouse, project).choose("科技局", "科技局-更正.xlsx",
                                                  "电话确认系本单位王科长发送", "吴敏")
