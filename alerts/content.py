@@ -364,6 +364,9 @@ class DecisionNotice:
     file_name: str = ""
 
 
+APPROVED_ZH = "审核通过"  # the reason of an approval nobody wrote one for
+
+
 def decision_mail(ctx: Context, department: str, contact: str, notice: DecisionNotice) -> Mail:
     """The department hears each decision about its data, with the reason, the same day."""
     what = f"「{notice.indicator}」{notice.year}年" if notice.indicator else ""
@@ -385,7 +388,9 @@ def decision_mail(ctx: Context, department: str, contact: str, notice: DecisionN
                    f"贵单位报送的《{notice.file_name}》已由联席办选用，其中的数值按校验结果采用。"
                    f"理由：{notice.reason}。"),
         "approve": ("本轮数据已审核通过",
-                    f"贵单位本轮报送的数据已经联席办审核通过（{notice.reason}）。此后如需修改，"
+                    "贵单位本轮报送的数据已经联席办审核通过"
+                    + ("" if notice.reason == APPROVED_ZH else f"（意见：{notice.reason}）")
+                    + "。此后如需修改，"
                     "请先与联席办联系；再报送的文件将存档，待联席办决定后再采用。"),
         "return": ("本轮数据退回修改",
                    f"贵单位本轮报送的数据经联席办审核，退回修改。理由：{notice.reason}。{again}"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.content import DecisionNotice
+from alerts.content import APPROVED_ZH, DecisionNotice
 from alerts.delivery import deliver_queued
 from alerts.stage import decision_alert
 from config import Settings
@@ -220,7 +220,7 @@ class Review:
 
     def approve(self, department: str, reason: str, by: str) -> Decision:
         code = self._department(department)
-        return self._take(lambda s: decisions.approve(s, code, reason or "审核通过", by))
+        return self._take(lambda s: decisions.approve(s, code, reason or APPROVED_ZH, by))
 
     def return_(self, department: str, reason: str, by: str) -> Decision:
         code = self._department(department)
