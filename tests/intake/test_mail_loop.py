@@ -90,7 +90,8 @@ def test_a_corrected_reply_is_confirmed_in_the_same_thread(alerted):
     assert outcomes == ["duplicate", "saved"]
     with (get_settings().outputs_dir / "ledger.csv").open(encoding="utf-8-sig") as handle:
         ledger = {row["department"]: row for row in csv.DictReader(handle)}
-    assert ledger["市残疾人联合会"]["mail_sender"] == f"周强 <{DISABLED}>"
+    # No authserv-id is configured here: the sender is taken, and said to be unverified.
+    assert ledger["市残疾人联合会"]["mail_sender"] == f"周强 <{DISABLED}>（发件人未验证）"
     assert ledger["市残疾人联合会"]["mail_sent_at"].endswith("+08:00")
     assert ledger["市教育局"]["mail_sender"] == ""
     assert mailbox().intake.messages == 0  # nothing left, nothing answered twice
