@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test test-slow lint clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本")'
@@ -26,6 +26,11 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The whole-system tests of minutes each (kill -9 anywhere, shared Prefect servers, a
+# work pool on PostgreSQL); CI runs them after `make test`.
+test-slow: setup
+	$(BIN)/pytest -m slow
 
 clean:
 	rm -rf $(VENV) var outputs outbox

@@ -72,6 +72,29 @@ def _upload_time(client: httpx.Client, value: int) -> float:
     return time.perf_counter() - started
 
 
+def _decision_time(client: httpx.Client, action: str, fields: dict[str, str]) -> float:
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/upload").text).group(1)
+    started = time.perf_counter()
+    answer = client.post(f"/decisions/{action}", data={**fields, "csrf_token": csrf},
+                         follow_redirects=True)
+    elapsed = time.perf_counter() - started
+    assert "未执行" not in answer.text, (action, answer.url)
+    return elapsed
+
+
+def _decisions(label: str, client: httpx.Client, env: dict[str, str]) -> None:
+    for action, fields in (("return", {"department": "edu", "reason": "基准测试：退回"}),
+                           ("lock", {"reason": "基准测试：定稿"}),
+                           ("unlock", {"reason": "基准测试：解除"})):
+        say(f"{label}：审核台“{action}”→ 页面显示结果",
+            f"{_decision_time(client, action, fields):.2f} s", "含汇总表和报告重新生成")
+    started = time.perf_counter()
+    subprocess.run([HUIZONG, "review", "approve", "-d", "科技局"], env=env, check=True,
+                   capture_output=True)
+    say(f"{label}：huizong review approve（整条命令）", f"{time.perf_counter() - started:.2f} s",
+        "冷启动，含汇总表和报告重新生成")
+
+
 def measure(label: str, inbox: Path, repeat: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="huizong-console-bench-"))
     try:
@@ -107,6 +130,9 @@ def measure(label: str, inbox: Path, repeat: int) -> None:
                         uploads = [_upload_time(client, 22 + n) for n in range(3)]
                         say(f"{label}：上传 → 页面显示结果", f"{statistics.median(uploads):.2f} s",
                             f"3 次：{'、'.join(f'{u:.2f}' for u in uploads)} 秒")
+            with httpx.Client(base_url=base, timeout=120) as client:
+                _login(client, "wumin")
+                _decisions(label, client, env)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -23,6 +23,8 @@ from tests.warehouse.conftest import warehouse_url  # noqa: F401
 from warehouse.models import AcceptedValue, File, Observation, Run, Submission
 from warehouse.store import Warehouse
 
+pytestmark = pytest.mark.slow  # whole-system, minutes: `make test-slow` (CI runs both)
+
 FILES = 180
 KILLS = 3
 STALE_SECONDS = "5"

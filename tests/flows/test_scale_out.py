@@ -20,6 +20,8 @@ from warehouse.engine import get_engine
 from warehouse.models import Run, Submission
 from warehouse.store import Warehouse
 
+pytestmark = pytest.mark.slow  # whole-system, minutes: `make test-slow` (CI runs both)
+
 POOL = "huizong-test-pool"
 TRIGGER = """
 import sys

@@ -14,6 +14,8 @@ from config import PROJECT_ROOT
 from flows.server_state import ServerState
 from tests.flows.conftest import HUIZONG
 
+pytestmark = pytest.mark.slow  # whole-system, minutes: `make test-slow` (CI runs both)
+
 
 def _huizong(root, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "HUIZONG_ROOT": str(root),
