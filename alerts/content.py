@@ -413,3 +413,11 @@ def unverified_mail(ctx: Context, department: str, contact: str, sender: str,
     return _plain(ctx, f"{ctx.prefix}{department} 邮件已收到，发件人待确认",
                   head + "联席办邮件服务器无法验证这封邮件的发件人，附件暂未采用，待联席办确认后"
                   "处理；如确系贵单位发送，请联系联席办。", [], [])
+
+
+def held_mail(ctx: Context, department: str, contact: str, file_name: str) -> Mail:
+    """A file of a department whose data the office approved: kept, not taken."""
+    return _plain(ctx, f"{ctx.prefix}{department} 文件已收到，待联席办决定",
+                  f"{contact}同志：您好！贵单位本轮数据已经联席办审核通过。新报送的《{file_name}》"
+                  "已收到并存档，暂未采用，已采用的数据不变；如需修改已通过的数据，请与联席办联系。",
+                  [], [])

@@ -25,6 +25,7 @@ from alerts.content import (
     confirmation_mail,
     decision_mail,
     elsewhere_mail,
+    held_mail,
     issues_mail,
     reminder_mail,
     summary_mail,
@@ -174,10 +175,14 @@ def _issue_or_confirmation(session: Session, ctx: Context, department: Departmen
     The department's submission is the set of its files: each problem is marked in the
     file that holds it, and every file with a marked problem is attached."""
     issues = [issue for issue, _ in held]
-    last = last_alert(session, department.code, ("issues", "confirmation"))
+    last = last_alert(session, department.code, ("issues", "confirmation", "held"))
     latest = latest_version(session, department.code)
     new_version = latest is not None and (
         last is None or as_utc(latest.submission.loaded_at) > as_utc(last.created_at))
+    if new_version and latest.submission.status == "held":
+        # Approved: the file changed nothing, and saying 通过校验 would be untrue.
+        return _Draft("held", department, held_mail(ctx, department.name, department.contact,
+                                                    latest.file.original_name))
     changes, resolved = [], []
     # Only what the department was told before can be "changed" or "resolved" for it.
     if latest is not None and new_version and last is not None:

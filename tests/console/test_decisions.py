@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from samples.example_inbox import corrected_example
 from tests.alerts.facts import parse_outbox
 from tests.console.conftest import csrf_of, login
 from warehouse.models import Decision, Issue
@@ -107,3 +108,23 @@ def test_the_office_locks_and_unlocks_the_round(office, example_round):
         actions = list(session.scalars(select(Decision.action).where(
             Decision.action.in_(("lock", "unlock"))).order_by(Decision.id)))
     assert actions[-2:] == ["lock", "unlock"]
+
+
+def test_after_approval_an_upload_is_kept_and_the_page_says_so(office, example_round):
+    from tests.console.test_upload import _upload
+
+    approved = office.post("/decisions/approve", data={
+        "department": "org", "back": "/departments/org", "csrf_token": csrf_of(office)})
+    assert "已审核通过，该单位的数值已冻结" in approved.text
+    assert '<span class="state approved">审核通过</span>' in approved.text
+    try:
+        workbook = corrected_example("市委组织部填报表.xlsx", "I5", 56)
+        page, _ = _upload(office, example_round, "组织部更正.xlsx", workbook,
+                          department="org")
+        assert "文件已收到，待联席办决定" in page.text and "数据已通过校验" not in page.text
+        assert "暂未采用，已采用的数据不变" in page.text
+        overview = office.get("/").text
+        assert "《组织部更正.xlsx》" in overview and "该单位已审核通过后报送" in overview
+    finally:
+        office.post("/decisions/return", data={"department": "org", "reason": "测试结束，解除冻结",
+                                               "csrf_token": csrf_of(office)})

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from alerts.stage import run_alerts
 from config import PROJECT_ROOT
 from config.clock import local_text
 from pipeline.outputs import refresh_outputs
@@ -215,6 +216,12 @@ def test_approval_holds_a_later_file_until_the_office_chooses_it_and_return_reop
     assert _row(warehouse, CASES, 2021).value == 14  # frozen
     [held] = held_files(warehouse)
     assert (held.department_code, held.file_name) == ("procuratorate", "检察院-更正.xlsx")
+    run_alerts(warehouse, settings)  # the department is told the truth: kept, not taken
+    told = [m for m in parse_outbox(settings.outbox_dir) if m.department == "procuratorate"
+            and m.kind in ("held", "confirmation")]
+    assert [m.subject for m in told] == [
+        "【青源市青年发展数据】市人民检察院 文件已收到，待联席办决定"]
+    assert "《检察院-更正.xlsx》已收到并存档，暂未采用，已采用的数据不变" in told[0].text
 
     review.choose("检察院", "检察院-更正.xlsx", "单位来函说明2021年少报一件", "吴敏")
     assert _row(warehouse, CASES, 2021).value == 15
