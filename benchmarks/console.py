@@ -28,6 +28,7 @@ from benchmarks.nightly import write_inbox
 from benchmarks.perf import HUIZONG, project_env, say
 from config import PROJECT_ROOT
 from samples.example_inbox import corrected_example
+from schemas.labels import DECISION_ZH
 
 PASSWORD = "benchmark-password-123"
 PAGES = {"office": ["/", "/departments/edu", "/issues", "/issues?department=edu"],
@@ -86,7 +87,7 @@ def _decisions(label: str, client: httpx.Client, env: dict[str, str]) -> None:
     for action, fields in (("return", {"department": "edu", "reason": "基准测试：退回"}),
                            ("lock", {"reason": "基准测试：定稿"}),
                            ("unlock", {"reason": "基准测试：解除"})):
-        say(f"{label}：审核台“{action}”→ 页面显示结果",
+        say(f"{label}：审核台“{DECISION_ZH[action]}”→ 页面显示结果",
             f"{_decision_time(client, action, fields):.2f} s", "含汇总表和报告重新生成")
     started = time.perf_counter()
     subprocess.run([HUIZONG, "review", "approve", "-d", "科技局"], env=env, check=True,
