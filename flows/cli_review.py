@@ -27,7 +27,7 @@ DepartmentOption = Annotated[str, typer.Option(
 IndicatorOption = Annotated[str, typer.Option("--indicator", help="指标名称或代码")]
 YearOption = Annotated[int, typer.Option("--year", help="年度，如 2024")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="理由（必填，记入决定记录）")]
-ByOption = Annotated[str, typer.Option("--by", help="作出决定的人（默认：命令行）")]
+ByOption = Annotated[str, typer.Option("--by", help="作出决定的人（默认记为“命令行”）")]
 
 
 def _decide(take: Callable[[Review], Decision], said: Callable[[Decision], str]) -> None:

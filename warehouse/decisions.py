@@ -39,7 +39,7 @@ from warehouse.scope import Scope, visible
 CONFIRMED_PREFIX = "联席办确认："
 REJECTED_PREFIX = "联席办不采用："
 ENTERED_PREFIX = "联席办录入"
-SYSTEM_USER = "（命令行）"
+SYSTEM_USER = "命令行"  # who decided, when no one was named with --by
 # The office's own problems on a cell: a value it refused, a file disagreeing with its entry.
 REJECTED_RULE, ENTRY_DIFFERS_RULE = "office_rejected", "entry_differs"
 VALUE_ACTIONS = ("accept", "reject", "set")
