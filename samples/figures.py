@@ -10,13 +10,15 @@ sample submission raises no validation issue.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+import logging
+from functools import cache, lru_cache
 from pathlib import Path
 
 from schemas.catalogue import AtLeast, Catalogue, Indicator, PartsWithinTotal, RateMatches
 from schemas.yaml_file import load_yaml
 
 PLAUSIBLE_FILE = Path(__file__).resolve().parent / "plausible.yaml"
+log = logging.getLogger(__name__)
 # Decimals a department would type, by reporting unit; whole numbers otherwise.
 _DECIMALS = {"万人次": 2, "万人": 2, "万小时": 1, "万元": 2, "亿元": 2, "%": 1}
 
@@ -32,9 +34,37 @@ def _unit_interval(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def plausible_range(indicator: Indicator) -> tuple[float, float]:
+    """The indicator's range from plausible.yaml; a new indicator without a line there
+    gets a default from its kind and unit (within its checks), and the log says so."""
+    known = plausible_ranges().get(indicator.code)
+    if known is not None:
+        return known
+    return _default_range(indicator.code, indicator.kind, indicator.unit,
+                          indicator.checks.minimum, indicator.checks.maximum)
+
+
+@cache
+def _default_range(code: str, kind: str, unit: str, minimum: float | None,
+                   maximum: float | None) -> tuple[float, float]:
+    if kind == "percent":
+        low, high = 85.0, 99.0
+    elif unit[:1] in ("万", "亿"):
+        low, high = 0.5, 5.0
+    else:
+        low, high = 10.0, 200.0
+    if maximum is not None:
+        low, high = min(low, maximum * 0.5), min(high, maximum)
+    if minimum is not None:
+        low, high = max(low, minimum), max(high, minimum + 1)
+    log.warning("samples/plausible.yaml 中没有指标 %s 的取值范围，样例数据暂按 [%s, %s]（%s）生成；"
+                "请在该文件中为它加一行。", code, low, high, unit)
+    return low, high
+
+
 def base_figure(indicator: Indicator, year: int) -> float:
     """A level per indicator, varied by up to ±20% a year (never a 10× jump)."""
-    low, high = plausible_ranges()[indicator.code]
+    low, high = plausible_range(indicator)
     decimals = _DECIMALS.get(indicator.unit, 0)
     level = low + (high - low) * _unit_interval(indicator.code)
     swing = 0.8 + 0.4 * _unit_interval(indicator.code, year)
