@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.auth import checked, safe_path
@@ -38,22 +38,6 @@ def _decide(request: Request, back: str, reason: str, done: str,
     except (DecisionRefused, UnknownIndicator):
         return _back(back, "error=refused")
     return _back(back, f"done={done}")
-
-
-@router.post("/decisions/accept")
-def accept_value(request: Request, signed: Annotated[Signed, Depends(checked)],
-                 department: Text, indicator: Text, year: Annotated[int, Form()],
-                 reason: Text = "", back: Back = "/issues") -> Response:
-    return _decide(request, back, reason, "accepted", lambda review: review.accept(
-        department, indicator, year, reason, signed.user.name), department)
-
-
-@router.post("/decisions/reject")
-def reject_value(request: Request, signed: Annotated[Signed, Depends(checked)],
-                 department: Text, indicator: Text, year: Annotated[int, Form()],
-                 reason: Text = "", back: Back = "/issues") -> Response:
-    return _decide(request, back, reason, "rejected", lambda review: review.reject(
-        department, indicator, year, reason, signed.user.name), department)
 
 
 @router.post("/decisions/set")
@@ -98,6 +82,23 @@ def unlock_round(request: Request, signed: Annotated[Signed, Depends(checked)],
                  reason: Text = "") -> Response:
     return _decide(request, "/", reason, "unlocked", lambda review: unlock(
         review.warehouse, review.settings, reason, signed.user.name))
+
+
+# 确认采用 and 不采用 take the same form (one value, a reason): the button says which. Declared
+# after the other decisions, whose fixed paths must match first.
+ON_A_VALUE = {"accept": ("accepted", Review.accept), "reject": ("rejected", Review.reject)}
+
+
+@router.post("/decisions/{action}")
+def decide_value(request: Request, action: str, signed: Annotated[Signed, Depends(checked)],
+                 department: Text, indicator: Text, year: Annotated[int, Form()],
+                 reason: Text = "", back: Back = "/issues") -> Response:
+    if action not in ON_A_VALUE:
+        raise HTTPException(status_code=404)
+    done, take = ON_A_VALUE[action]
+    return _decide(request, back, reason, done, lambda review: take(
+        review, department, indicator, year, reason, signed.user.name), department)
+
 
 
 def _back(target: str, outcome: str) -> Response:

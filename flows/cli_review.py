@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -30,20 +31,28 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="理由（必填，�
 ByOption = Annotated[str, typer.Option("--by", help="作出决定的人（默认记为“命令行”）")]
 
 
-def _decide(take: Callable[[Review], Decision], said: Callable[[Decision], str]) -> None:
-    """Take a decision; a refusal is one red line and exit code 2."""
-    from config import get_settings
-    from flows.cli import _open_warehouse
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A decision that cannot be taken as asked is one red line and exit code 2."""
     from pipeline.departments import UnknownDepartment
-    from pipeline.review import Review, UnknownIndicator
+    from pipeline.review import UnknownIndicator
     from warehouse.decisions import DecisionRefused
 
-    warehouse = _open_warehouse()
     try:
-        decision = take(Review(warehouse, get_settings()))
+        yield
     except (DecisionRefused, UnknownIndicator, UnknownDepartment) as error:
         console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(2) from None
+
+
+def _decide(take: Callable[[Review], Decision], said: Callable[[Decision], str]) -> None:
+    from config import get_settings
+    from flows.cli import _open_warehouse
+    from pipeline.review import Review
+
+    warehouse = _open_warehouse()
+    with _refusals():
+        decision = take(Review(warehouse, get_settings()))
     products = ("汇总表和报告已更新" if not warehouse.locked()
                 else "本轮已定稿，汇总表和报告保持定稿版本")
     console.print(escape(f"{said(decision)}（理由：{decision.reason}）；{products}。"),
@@ -143,13 +152,9 @@ def lock_command(reason: ReasonOption, by: ByOption = "") -> None:
     from config import get_settings
     from flows.cli import _open_warehouse
     from pipeline.signoff import lock
-    from warehouse.decisions import DecisionRefused
 
-    try:
+    with _refusals():
         signed = lock(_open_warehouse(), get_settings(), reason, _by(by))
-    except DecisionRefused as error:
-        console.print(f"[red]{escape(str(error))}[/red]")
-        raise typer.Exit(2) from None
     console.print(escape(f"已定稿：定稿版本保存在 outputs/{signed.folder}/（理由："
                          f"{signed.decision.reason}）。"), highlight=False)
 
@@ -160,13 +165,9 @@ def unlock_command(reason: ReasonOption, by: ByOption = "") -> None:
     from config import get_settings
     from flows.cli import _open_warehouse
     from pipeline.signoff import unlock
-    from warehouse.decisions import DecisionRefused
 
-    try:
+    with _refusals():
         decision = unlock(_open_warehouse(), get_settings(), reason, _by(by))
-    except DecisionRefused as error:
-        console.print(f"[red]{escape(str(error))}[/red]")
-        raise typer.Exit(2) from None
     console.print(escape(f"已解除定稿（理由：{decision.reason}）；汇总表和报告已按当前数据"
                          "重新生成。"), highlight=False)
 

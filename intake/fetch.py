@@ -181,11 +181,8 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
             session.flush()
             folder = _mail_folder(department, fetched, registry.office)
             for item in items:
-                saved = ""
-                if item.taken:
-                    saved = _unique(folder, item.name, {p.name for p in pending})
-                    pending.append(_write_pending(settings.inbox_dir / saved, item.data,
-                                                  fetched.arrived_at))
+                saved = _save_pending(settings, folder, item, fetched.arrived_at, pending) \
+                    if item.taken else ""
                 session.add(MailAttachment(
                     mail_id=row.id, name=item.name[:500], refusal_zh=item.refusal_zh,
                     sha256=hashlib.sha256(item.data).hexdigest() if item.taken else "",
@@ -202,10 +199,8 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
         raise
     report.messages += 1
     report.unused += outcome not in ("saved", "duplicate")
-    finals = [_final_path(path) for path in pending]
-    for path, final in zip(pending, finals, strict=True):
-        path.replace(final)
-        report.saved.append(str(final.relative_to(settings.inbox_dir)))
+    finals = _into_place(pending)
+    report.saved += [str(final.relative_to(settings.inbox_dir)) for final in finals]
     announce_saved(finals)
     return mail_id
 
@@ -321,6 +316,23 @@ def _final_path(pending: Path) -> Path:
     return pending.with_name(pending.name[1:].removesuffix(_PENDING_SUFFIX))
 
 
+def _save_pending(settings: Settings, folder: str, item: Attachment, arrived_at: dt.datetime,
+                  pending: list[Path]) -> str:
+    """Write a spreadsheet next to its place in the inbox (added to `pending`); its path
+    relative to the inbox, unique among this message's files."""
+    saved = _unique(folder, item.name, {_final_path(path).name for path in pending})
+    pending.append(_write_pending(settings.inbox_dir / saved, item.data, arrived_at))
+    return saved
+
+
+def _into_place(pending: list[Path]) -> list[Path]:
+    """After the commit: the pending files renamed to where the inbox sees them."""
+    finals = [_final_path(path) for path in pending]
+    for path, final in zip(pending, finals, strict=True):
+        path.replace(final)
+    return finals
+
+
 def _write_pending(final: Path, data: bytes, arrived_at: dt.datetime) -> Path:
     """Written under a name the inbox ignores, dated when the mail arrived (the order of
     versions is the order the mails came in)."""
@@ -383,28 +395,30 @@ def release(warehouse: Warehouse, settings: Settings, mail_id: int, reason: str)
     """The office took a held (or forged-looking) message as the department's: its
     spreadsheets are saved into the department's inbox folder from the archived message,
     as if it had been taken when it came; the next run answers it in its thread."""
-    with warehouse.begin() as session:
-        row = session.get(MailMessage, mail_id)
-        if row is None or row.outcome not in ("forged", "held"):
-            return []
-        mail = parse_mail(Path(row.archived_path).read_bytes())
-        department = warehouse.registry.get(row.department_code) if row.department_code else None
-        fetched = Fetched(row.uid, b"", row.arrived_at)
-        folder = _mail_folder(department, fetched, warehouse.registry.office)
-        items = unpack(mail.parts, settings)
-        recorded = {a.name: a for a in attachments_of(session, mail_id)}
-        pending: list[Path] = []
-        for item in items:
-            attachment = recorded.get(item.name[:500])
-            if not item.taken or attachment is None:
-                continue
-            attachment.saved_path = _unique(folder, item.name, {p.name for p in pending})
-            attachment.sha256, attachment.refusal_zh = hashlib.sha256(item.data).hexdigest(), ""
-            pending.append(_write_pending(settings.inbox_dir / attachment.saved_path,
-                                          item.data, row.arrived_at))
-        row.outcome = "saved"
-        row.note_zh += f"联席办决定采用：{reason}。"
-    finals = [_final_path(path) for path in pending]
-    for path, final in zip(pending, finals, strict=True):
-        path.replace(final)
-    return finals
+    pending: list[Path] = []
+    try:
+        with warehouse.begin() as session:
+            row = session.get(MailMessage, mail_id)
+            if row is None or row.outcome not in ("forged", "held"):
+                return []
+            mail = parse_mail(Path(row.archived_path).read_bytes())
+            registry = warehouse.registry
+            department = registry.get(row.department_code) if row.department_code else None
+            folder = _mail_folder(department, Fetched(row.uid, b"", row.arrived_at),
+                                  registry.office)
+            recorded = {a.name: a for a in attachments_of(session, mail_id)}
+            for item in unpack(mail.parts, settings):
+                attachment = recorded.get(item.name[:500])
+                if not item.taken or attachment is None:
+                    continue
+                attachment.saved_path = _save_pending(settings, folder, item, row.arrived_at,
+                                                      pending)
+                attachment.sha256 = hashlib.sha256(item.data).hexdigest()
+                attachment.refusal_zh = ""
+            row.outcome = "saved"
+            row.note_zh += f"联席办决定采用：{reason}。"
+    except BaseException:
+        for path in pending:  # nothing was recorded: leave nothing behind
+            path.unlink(missing_ok=True)
+        raise
+    return _into_place(pending)

@@ -14,7 +14,7 @@ from alerts.stage import annotated_copy, issue_lines
 from config import Settings
 from config.clock import local_now
 from pipeline.operations import operations_zh
-from pipeline.review import Awaiting, HeldFile, awaiting, held_files
+from pipeline.review import Awaiting, HeldFile, held_files, needing_decision
 from pipeline.signoff import Signed, signed
 from report.figures import figures_by_indicator, open_warnings
 from schemas.departments import Department
@@ -63,7 +63,8 @@ def overview(warehouse: Warehouse, settings: Settings, scope: Scope) -> Overview
         table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
                                    warehouse.years)
         rows = ledger(session, table, warehouse.registry)
-        warnings = open_warnings(views.issues(session, scope))
+        found = views.issues(session, scope)
+    warnings = open_warnings(found)
     figures = figures_by_indicator(table, warehouse.catalogue, warehouse.registry, parameters,
                                    warnings).values()
     deadline = parameters.round.deadline
@@ -73,7 +74,7 @@ def overview(warehouse: Warehouse, settings: Settings, scope: Scope) -> Overview
                     [f.marker.strip("【】") for f in figures if f.gap],
                     [f"{f.indicator.name}（{f.text}）：{'；'.join(f.to_verify)}"
                      for f in figures if f.check],
-                    products, operations_zh(warehouse, settings), awaiting(warehouse, scope),
+                    products, operations_zh(warehouse, settings), needing_decision(found),
                     held_files(warehouse), signed(warehouse))
 
 

@@ -68,12 +68,16 @@ class HeldFile:
 
 
 def awaiting(warehouse: Warehouse, scope: Scope) -> list[Awaiting]:
-    """Values the office may decide on: open warnings on a figure (a jump, a value that
-    disagrees with the office's entry) and conflicting files."""
     with warehouse.begin() as session:
-        found = issues(session, scope, states=("open",))
+        return needing_decision(issues(session, scope, states=("open",)))
+
+
+def needing_decision(found: list[tuple[Issue, str]]) -> list[Awaiting]:
+    """Of these issues, the values the office may decide on: open warnings on a figure (a
+    jump, a value that disagrees with the office's entry) and conflicting files."""
     return [Awaiting(issue, name) for issue, name in found
-            if issue.indicator_code and issue.year and issue.rule != "missing_value"
+            if issue.state == "open" and issue.indicator_code and issue.year
+            and issue.rule != "missing_value"
             and (issue.severity == "warning" or issue.rule == "conflicting_files")]
 
 

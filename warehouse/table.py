@@ -99,12 +99,12 @@ def _status(accepted: AcceptedValue | None) -> str:
 
 
 def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[LedgerRow]:
-    last = dict(session.execute(
-        select(Submission.department_code, func.max(Submission.received_at))
-        .group_by(Submission.department_code)).all())
-    loaded = dict(session.execute(
-        select(Submission.department_code, func.max(Submission.loaded_at))
-        .group_by(Submission.department_code)).all())
+    latest = session.execute(
+        select(Submission.department_code, func.max(Submission.received_at),
+               func.max(Submission.loaded_at))
+        .group_by(Submission.department_code)).all()
+    last = {code: received for code, received, _ in latest}
+    loaded = {code: loaded_at for code, _, loaded_at in latest}
     newest = session.execute(
         select(Submission.department_code, File.sha256).join(File, File.id == Submission.file_id)
         .where(Submission.id.in_(select(func.max(Submission.id))
