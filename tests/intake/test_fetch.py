@@ -173,3 +173,13 @@ def test_a_server_that_cannot_move_still_takes_each_message_once(office_mailbox,
     left = len(office_mailbox.messages())
     assert left == (1 if "UIDPLUS" in missing else 0)
     assert len(office_mailbox.messages(DONE)) == (0 if "UIDPLUS" in missing else 1)
+
+
+def test_two_attachments_of_one_name_are_both_kept(office_mailbox):
+    project = get_settings()
+    first, second = _workbook(), _workbook("科技局填报表.xlsx")
+    office_mailbox.deliver(department_mail(EDU, "两份", [("填报表.xlsx", first),
+                                                        ("填报表.xlsx", second)]))
+    report = fetch_mail(open_warehouse(project), project)
+    assert [p.rsplit("/", 1)[-1] for p in report.saved] == ["填报表.xlsx", "填报表（2）.xlsx"]
+    assert [(project.inbox_dir / p).read_bytes() for p in report.saved] == [first, second]
