@@ -362,6 +362,7 @@ class DecisionNotice:
     after: str = ""
     unit: str = ""
     file_name: str = ""
+    revision: bool = False  # an accept of a past year's revision
 
 
 APPROVED_ZH = "审核通过"  # the reason of an approval nobody wrote one for
@@ -372,7 +373,15 @@ def decision_mail(ctx: Context, department: str, contact: str, notice: DecisionN
     what = f"「{notice.indicator}」{notice.year}年" if notice.indicator else ""
     again = (f"请核实后于 {ctx.deadline_zh} 前重新报送（可直接回复本邮件，附上改好的填报表），"
              "收到后会自动校验。")
+    action = "accept_revision" if notice.revision and notice.action == "accept" else \
+        notice.action
     subject, body = {
+        "accept_revision": ("联席办已确认采用一项修订",
+                            f"贵单位对{what}的修订“{notice.after}”（上轮已采用“{notice.before}”），"
+                            f"经联席办核实，确认采用，汇总按修订后的数值计。理由：{notice.reason}。"),
+        "keep": ("联席办不采用一项修订",
+                 f"贵单位对{what}的修订“{notice.before}”，联席办不采用，仍采用上轮已采用的数值"
+                 f"“{notice.after}”。理由：{notice.reason}。如有疑问请与联席办联系。"),
         "accept": ("联席办已确认采用一项有提醒的数值",
                    f"贵单位填报的{what}数值“{notice.after}”有校验提醒，经联席办核实，确认采用。"
                    f"理由：{notice.reason}。该项无需再修改。"),
@@ -394,7 +403,7 @@ def decision_mail(ctx: Context, department: str, contact: str, notice: DecisionN
                     "请先与联席办联系；再报送的文件将存档，待联席办决定后再采用。"),
         "return": ("本轮数据退回修改",
                    f"贵单位本轮报送的数据经联席办审核，退回修改。理由：{notice.reason}。{again}"),
-    }[notice.action]
+    }[action]
     return _plain(ctx, f"{ctx.prefix}{department} {subject}", f"{contact}同志：您好！{body}",
                   [], [])
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     outputs_dir: Path = Path("outputs")
     outbox_dir: Path = Path("outbox")
     warehouse_url: str = ""
+    # The office's own catalogue (indicators, departments, round, report template);
+    # unset: the example shipped with huizong. `huizong init --copy-catalogue` fills it.
+    catalogue_dir: Path | None = None
     # Sheets that we add to workbooks ourselves and that never hold data.
     skip_sheets: tuple[str, ...] = ("填报说明", "问题清单")
     # Limits that keep a hostile workbook from exhausting memory.
@@ -113,6 +116,8 @@ class Settings(BaseSettings):
             path = getattr(self, name)
             if not path.is_absolute():
                 setattr(self, name, (self.root / path).resolve())
+        if self.catalogue_dir is not None and not self.catalogue_dir.is_absolute():
+            self.catalogue_dir = (self.root / self.catalogue_dir).resolve()
         if not self.warehouse_url:
             self.warehouse_url = f"sqlite:///{self.var_dir / 'huizong.db'}"
         return self

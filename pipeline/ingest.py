@@ -41,6 +41,7 @@ from warehouse.load import (
 )
 from warehouse.models import File, Submission, as_utc
 from warehouse.problems import record_problem, resolve_inbox_problems_except, resolve_problems
+from warehouse.rounds import in_open_round
 from warehouse.store import Warehouse
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,8 @@ def reprocess_department(warehouse: Warehouse, department: str, run_id: int | No
     with warehouse.begin() as session:
         versions = session.execute(
             select(Submission, File).join(File, File.id == Submission.file_id)
-            .where(Submission.department_code == department)
+            .where(Submission.department_code == department,
+                   in_open_round(Submission.round_id))
             .order_by(Submission.version)).all()
     return reapply(warehouse, [(s, f) for s, f in versions], run_id, settings)
 

@@ -29,6 +29,7 @@ from transforms.values import parse_value
 from warehouse import decisions
 from warehouse.decisions import DecisionRefused
 from warehouse.models import Decision, File, Issue, Submission
+from warehouse.rounds import in_open_round
 from warehouse.scope import Scope
 from warehouse.store import Warehouse
 from warehouse.views import held_mail, issues
@@ -87,7 +88,8 @@ def held_files(warehouse: Warehouse) -> list[HeldFile]:
     with warehouse.begin() as session:
         rows = session.execute(
             select(Submission, File).join(File, File.id == Submission.file_id)
-            .where(Submission.status == "held").order_by(Submission.id)).all()
+            .where(Submission.status == "held", in_open_round(Submission.round_id))
+            .order_by(Submission.id)).all()
         mails = held_mail(session, Scope(None))
     found = [HeldFile(s.department_code or "", f.original_name, local_text(s.received_at),
                       f"第 {s.version} 版，该单位已审核通过后报送") for s, f in rows]
@@ -157,7 +159,7 @@ class Review:
             decision.action, decision.reason, decision.by_name, local_text(decision.at),
             indicator.name if indicator else "", decision.year or None, decision.before,
             decision.after, indicator.unit if indicator else "", decision.raw_value
-            if decision.action == "choose" else "")
+            if decision.action == "choose" else "", decisions.is_revision(decision))
         try:
             decision_alert(self.warehouse, self.settings, decision.department_code, notice)
             deliver_queued(self.warehouse, self.settings)

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TEMPLATE_FILE = Path(__file__).resolve().parent / "template.md"
+from schemas.office_files import SHIPPED, office_file
+
+TEMPLATE_FILE = SHIPPED["template.md"]
 _BINDING = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
@@ -81,7 +83,8 @@ def _parts(line: str) -> list[str | Binding]:
     return parts
 
 
-def load_template(path: Path = TEMPLATE_FILE) -> list[Block]:
+def load_template(path: Path | None = None) -> list[Block]:
+    path = path or office_file("template.md")
     text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
     blocks = []
     for line in (raw.strip() for raw in text.splitlines()):

@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.names import normalise_name, split_unit
+from schemas.office_files import SHIPPED, office_file
 from schemas.yaml_file import load_yaml
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-CATALOGUE_FILE = DATA_DIR / "indicators.yaml"
+CATALOGUE_FILE = SHIPPED["indicators.yaml"]
 
 IndicatorCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$")]
 Severity = Literal["error", "warning"]
@@ -105,6 +105,14 @@ class RateMatches(Frozen):
         return (self.rate, *self.numerator, self.denominator)
 
 
+class Retired(Frozen):
+    """An indicator that left the catalogue: a row of it still arriving is told so."""
+
+    code: str
+    name: str
+    department: str
+
+
 Relation = Annotated[PartsWithinTotal | AtLeast | RateMatches, Field(discriminator="rule")]
 
 
@@ -115,6 +123,8 @@ class Catalogue(Frozen):
     sections: dict[int, str]
     indicators: tuple[Indicator, ...] = Field(min_length=1)
     relations: tuple[Relation, ...] = ()
+    # Filled from the warehouse (Catalogue.with_history), never written in the YAML.
+    retired: tuple[Retired, ...] = ()
 
     @field_validator("units")
     @classmethod
@@ -183,6 +193,31 @@ class Catalogue(Frozen):
         name, _unit = split_unit(text, self.units)
         return self._by_code.get(name) or self._by_name.get(normalise_name(name))
 
+    def retired_match(self, text: str) -> Retired | None:
+        """The retired indicator a typed name refers to, if any."""
+        name, _unit = split_unit(text, self.units)
+        wanted = normalise_name(name)
+        return next((r for r in self.retired
+                     if wanted in (normalise_name(r.name), normalise_name(r.code))), None)
+
+    def with_history(self, former_names: dict[str, tuple[str, ...]],
+                     retired: tuple[Retired, ...]) -> Catalogue:
+        """This catalogue, also answering to the names its indicators had before a rename
+        and knowing the indicators that left it. A former name that another indicator now
+        uses is left out: the current catalogue wins."""
+        if not former_names and not retired:
+            return self
+        taken = set(self._by_name)
+        data = self.model_dump()
+        for entry in data["indicators"]:
+            extra = [n for n in former_names.get(entry["code"], ())
+                     if normalise_name(n) not in taken]
+            entry["aliases"] = [*entry["aliases"], *extra]
+            taken.update(normalise_name(n) for n in extra)
+        data["retired"] = [r.model_dump() for r in retired
+                           if normalise_name(r.name) not in taken]
+        return Catalogue.model_validate(data)
+
     def owned_by(self, department: str) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.department == department)
 
@@ -201,8 +236,8 @@ class Catalogue(Frozen):
         return tuple(r for r in self.relations if wanted & set(r.codes))
 
 
-def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
-    return Catalogue.model_validate(load_yaml(path))
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    return Catalogue.model_validate(load_yaml(path or office_file("indicators.yaml")))
 
 
 @lru_cache(maxsize=1)

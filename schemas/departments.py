@@ -7,12 +7,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from schemas.catalogue import DATA_DIR, Catalogue, Indicator, get_catalogue
+from schemas.catalogue import Catalogue, Indicator, get_catalogue
 from schemas.names import normalise_name
+from schemas.office_files import SHIPPED, office_file
 from schemas.round import get_round
 from schemas.yaml_file import load_yaml
 
-DEPARTMENTS_FILE = DATA_DIR / "departments.yaml"
+DEPARTMENTS_FILE = SHIPPED["departments.yaml"]
 
 
 class Department(BaseModel):
@@ -129,9 +130,9 @@ class Registry(BaseModel):
         return (catalogue or get_catalogue()).owned_by(code)
 
 
-def load_registry(path: Path = DEPARTMENTS_FILE) -> Registry:
+def load_registry(path: Path | None = None) -> Registry:
     parameters = get_round()
-    data = load_yaml(path)
+    data = load_yaml(path or office_file("departments.yaml"))
     prefixes = tuple(normalise_name(p) for p in (parameters.city, parameters.city_short))
     return Registry.model_validate({**data, "city_prefixes": prefixes})
 

@@ -2,13 +2,14 @@
 mails, the console and the report."""
 
 SEVERITY_ZH = {"error": "错误", "warning": "提醒", "info": "说明"}
-ISSUE_STATE_ZH = {"open": "待处理", "explained": "已说明", "resolved": "已解决"}
+ISSUE_STATE_ZH = {"open": "待处理", "explained": "已说明", "resolved": "已解决",
+                  "closed": "已关闭"}  # closed: the round ended, or the indicator retired
 # A note (说明) is something the system did, for information: nobody has to act on it.
 NOTE_STATE_ZH = "仅供知悉"
 
 
 def issue_state_zh(severity: str, state: str) -> str:
-    return NOTE_STATE_ZH if severity == "info" and state != "resolved" else \
+    return NOTE_STATE_ZH if severity == "info" and state not in ("resolved", "closed") else \
         ISSUE_STATE_ZH[state]
 LEDGER_ZH = {"submitted": "已报", "not_submitted": "未报", "needs_fix": "待修改",
              "approved": "审核通过"}
@@ -34,4 +35,5 @@ UPLOAD_STATE_ZH = {"refused": "未接收", "saved": "正在校验", "done": "已
                    "failed": "处理出错"}
 CHANNEL_ZH = {"inbox": "收件箱", "mail": "邮件", "upload": "网页上传"}
 DECISION_ZH = {"accept": "确认采用", "reject": "不采用", "set": "录入数值", "choose": "选用文件",
-               "approve": "审核通过", "return": "退回修改", "lock": "定稿", "unlock": "解除定稿"}
+               "approve": "审核通过", "return": "退回修改", "lock": "定稿", "unlock": "解除定稿",
+               "carry": "上轮已采用", "keep": "不采用修订"}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.catalogue import DATA_DIR
+from schemas.office_files import SHIPPED, office_file
 from schemas.yaml_file import load_yaml
 
-ROUND_FILE = DATA_DIR / "round.yaml"
+ROUND_FILE = SHIPPED["round.yaml"]
 
 
 class Round(BaseModel):
@@ -63,10 +63,27 @@ class RoundParameters(BaseModel):
         return self
 
 
-def load_round(path: Path = ROUND_FILE) -> RoundParameters:
-    return RoundParameters.model_validate(load_yaml(path))
+def load_round(path: Path | None = None) -> RoundParameters:
+    return RoundParameters.model_validate(load_yaml(path or office_file("round.yaml")))
 
 
 @lru_cache(maxsize=1)
-def get_round() -> RoundParameters:
+def configured_round() -> RoundParameters:
+    """round.yaml as written: its `round` is the first round, until the warehouse has one."""
     return load_round()
+
+
+_open: list[RoundParameters] = []  # the warehouse's open round, once a warehouse said it
+
+
+def get_round() -> RoundParameters:
+    """The round parameters in force: round.yaml's, with the warehouse's open round."""
+    return _open[0] if _open else configured_round()
+
+
+def activate(current: Round | None) -> RoundParameters:
+    """Take the warehouse's open round as the round in force in this process."""
+    _open.clear()
+    if current is not None:
+        _open.append(configured_round().model_copy(update={"round": current}))
+    return get_round()

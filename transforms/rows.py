@@ -106,6 +106,11 @@ def _has_values(grid: Grid, r: int, layout: Layout) -> bool:
 
 def _unknown_indicator(label: str, catalogue: Catalogue, grid: Grid, r: int,
                        layout: Layout) -> FileIssue:
+    retired = catalogue.retired_match(label)
+    if retired is not None:
+        return FileIssue("info", "retired_indicator",
+                         f"「{retired.name}」该指标本轮已停用，无需填报，该行数据未读取。",
+                         grid.name, grid.address(r, layout.name_col), raw_value=label)
     names = {normalise_name(i.name): i.name for i in catalogue.indicators}
     close = difflib.get_close_matches(normalise_name(label), list(names), n=3, cutoff=0.4)
     hint = ("最接近的目录指标：" + "、".join(f"「{names[k]}」" for k in close)) if close else \

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from schemas.observation import UNREADABLE_RULES
 from warehouse.models import Alert, File, Issue, Observation, Run, Submission, utcnow
+from warehouse.rounds import in_open_round
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ def last_alert(session: Session, department: str, kinds: tuple[str, ...]) -> Ale
 def latest_version(session: Session, department: str) -> LatestVersion | None:
     rows = session.execute(
         select(Submission, File).join(File, File.id == Submission.file_id)
-        .where(Submission.department_code == department)
+        .where(Submission.department_code == department, in_open_round(Submission.round_id))
         .order_by(Submission.version.desc()).limit(2)).all()
     if not rows:
         return None

@@ -14,6 +14,12 @@ applies them the same way on every run (`impose` after each load, `held` before 
 - 审核通过 (approve) freezes the department's values: a later file is kept but held;
   退回修改 (return) unfreezes and asks the department to correct.
 - 定稿 (lock) / 解除定稿 (unlock): the round's signed products (pipeline.signoff).
+- 上轮已采用 (carry): opening a round, each value accepted for a year still in the window
+  is carried into it; a file that sends a different value for it is a 修订 (revision)
+  for the office, and the carried value stays until the office accepts the revision or
+  declines it (不采用修订, keep).
+
+Every decision belongs to the round it was taken in; only the open round's are applied.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from warehouse.models import (
     Submission,
     utcnow,
 )
+from warehouse.rounds import in_open_round
 from warehouse.scope import Scope, visible
 
 CONFIRMED_PREFIX = "联席办确认："
@@ -42,7 +49,12 @@ ENTERED_PREFIX = "联席办录入"
 SYSTEM_USER = "命令行"  # who decided, when no one was named with --by
 # The office's own problems on a cell: a value it refused, a file disagreeing with its entry.
 REJECTED_RULE, ENTRY_DIFFERS_RULE = "office_rejected", "entry_differs"
-VALUE_ACTIONS = ("accept", "reject", "set")
+# A past year's value that differs from the one an earlier round accepted.
+REVISION_RULE = "revision"
+# Rules whose value the file held back; 确认采用 takes the file's value.
+HELD_BACK_RULES = (ENTRY_DIFFERS_RULE, REVISION_RULE)
+CARRIED_ACTIONS = ("carry", "keep")
+VALUE_ACTIONS = ("accept", "reject", "set", *CARRIED_ACTIONS)
 REVIEW_ACTIONS = ("approve", "return")
 ROUND_ACTIONS = ("lock", "unlock")
 
@@ -95,7 +107,8 @@ def _cell_issues(session: Session, department: str, indicator: str, year: int,
                  states: tuple[str, ...] = ("open",)) -> list[Issue]:
     return list(session.scalars(select(Issue).where(
         Issue.department_key == department, Issue.indicator_code == indicator,
-        Issue.year == year, Issue.state.in_(states)).with_for_update()))
+        Issue.year == year, Issue.state.in_(states), in_open_round(Issue.round_id))
+        .with_for_update()))
 
 
 def _settle(issues: list[Issue], explanation: str) -> None:
@@ -121,7 +134,7 @@ def accept(session: Session, department: str, indicator: str, year: int, reason:
                        issue_id=warned[0].id, before=before, after=warned[0].raw_value)
     for issue in warned:
         issue.state, issue.explanation = "explained", confirmation(reason)
-    held_back = next((i for i in warned if i.rule == ENTRY_DIFFERS_RULE), None)
+    held_back = next((i for i in warned if i.rule in HELD_BACK_RULES), None)
     if held_back is not None and row is not None:
         # The file's value the office's entry held back is taken now.
         observation = session.scalars(select(Observation).where(
@@ -133,11 +146,18 @@ def accept(session: Session, department: str, indicator: str, year: int, reason:
             row.not_applicable = observation.parse_status == "not_applicable"
             row.rejected_observation_id, row.flagged = None, False
             decision.observation_id = observation.id
+        if held_back.rule == REVISION_RULE:
+            decision.detail = json.dumps({"revision": True})
     session.execute(update(AcceptedValue).where(
         AcceptedValue.indicator_code == indicator, AcceptedValue.year == year,
         AcceptedValue.observation_id.is_not(None)).values(explanation=confirmation(reason)))
     session.flush()
     return decision
+
+
+def is_revision(decision: Decision) -> bool:
+    """An accept that took a past year's revised value."""
+    return decision.action == "accept" and '"revision"' in (decision.detail or "")
 
 
 def confirmed_values(session: Session, department: str | None
@@ -148,7 +168,8 @@ def confirmed_values(session: Session, department: str | None
         return {}
     rows = session.execute(
         select(Decision.indicator_code, Decision.year, Decision.raw_value, Decision.reason)
-        .where(Decision.department_code == department, Decision.action == "accept")
+        .where(Decision.department_code == department, Decision.action == "accept",
+               in_open_round(Decision.round_id))
         .order_by(Decision.id))
     return {(code, year): (raw, reason) for code, year, raw, reason in rows}
 
@@ -168,7 +189,10 @@ def _shown(session: Session, row: AcceptedValue | None) -> str:
 # ── 不采用 ───────────────────────────────────────────────────────────────────
 def reject(session: Session, department: str, indicator: str, year: int, reason: str,
            by: str = SYSTEM_USER) -> Decision:
-    """Take the cell's value out: a gap with the reason, an error for the department."""
+    """Take the cell's value out: a gap with the reason, an error for the department.
+    Of a revision waiting for the office, it is the revision that is declined (keep)."""
+    if revision_pending(session, department, indicator, year):
+        return keep(session, department, indicator, year, reason, by)
     row = _cell(session, department, indicator, year)
     if row is None or (row.observation_id is None and row.decision_id is None) or (
             row.value is None and not row.not_applicable):
@@ -208,7 +232,8 @@ def _raise(session: Session, decision: Decision, rule: str, severity: str, messa
     department = decision.department_code or ""
     existing = session.scalars(select(Issue).where(
         Issue.department_key == department, Issue.indicator_code == decision.indicator_code,
-        Issue.year == decision.year, Issue.rule == rule, Issue.scope == "")).first()
+        Issue.year == decision.year, Issue.rule == rule, Issue.scope == "",
+        in_open_round(Issue.round_id))).first()
     now = utcnow()
     fields = {"severity": severity, "state": "open", "message_zh": message, "explanation": "",
               "raw_value": observation.raw_value, "sheet": observation.sheet,
@@ -268,7 +293,8 @@ def _differs(session: Session, decision: Decision, observation: Observation) -> 
 def in_force(session: Session, department: str) -> dict[tuple[str, int], Decision]:
     """(indicator, year) -> the newest accept / reject / set on it."""
     rows = session.scalars(select(Decision).where(
-        Decision.department_code == department, Decision.action.in_(VALUE_ACTIONS))
+        Decision.department_code == department, Decision.action.in_(VALUE_ACTIONS),
+        in_open_round(Decision.round_id))
         .order_by(Decision.id))
     return {(d.indicator_code, d.year): d for d in rows}
 
@@ -293,19 +319,107 @@ def impose(session: Session, department: str | None) -> list[Issue]:
             if observation is not None and observation.value != decision.value:
                 opened.append(_differs(session, decision, observation))
             _entered(row, decision)
+        elif decision.action in CARRIED_ACTIONS and observation is not None \
+                and not _same(observation, decision):
+            if not (decision.action == "keep" and observation.raw_value == decision.raw_value):
+                opened.append(_revised(session, decision, observation))
+            _carried(row, decision)
     return [issue for issue in opened if issue is not None]
+
+
+# ── 上轮已采用 / 修订 ────────────────────────────────────────────────────────
+def carry_over(session: Session, years: tuple[int, ...], reason: str, by: str) -> int:
+    """In a round just opened: every value taken for one of its years becomes the
+    round's carried value (上轮已采用); the rest of the old round's cells leave the
+    live table (they stay in its observations and in its closing table)."""
+    rows = list(session.scalars(select(AcceptedValue)))
+    carried = 0
+    for row in rows:
+        if row.year not in years or not _is_taken(row):
+            session.delete(row)
+            continue
+        decision = _record(session, "carry", by, reason, department_code=row.department_code,
+                           indicator_code=row.indicator_code, year=row.year,
+                           before=_shown(session, row), after=_shown(session, row),
+                           value=row.value, observation_id=row.observation_id,
+                           detail=json.dumps({"not_applicable": row.not_applicable,
+                                              "explanation": row.explanation},
+                                             ensure_ascii=False))
+        _carried(row, decision)
+        carried += 1
+    session.flush()
+    return carried
+
+
+def _is_taken(row: AcceptedValue) -> bool:
+    return row.observation_id is not None or (row.decision_id is not None
+                                              and (row.value is not None or row.not_applicable))
+
+
+def _same(observation: Observation, decision: Decision) -> bool:
+    kept = json.loads(decision.detail or "{}")
+    if observation.parse_status == "not_applicable" or kept.get("not_applicable"):
+        return observation.parse_status == "not_applicable" and bool(kept.get("not_applicable"))
+    return observation.value == decision.value
+
+
+def _carried(row: AcceptedValue, decision: Decision) -> None:
+    kept = json.loads(decision.detail or "{}")
+    row.value, row.not_applicable, row.flagged = decision.value, bool(
+        kept.get("not_applicable")), False
+    row.observation_id, row.rejected_observation_id = decision.observation_id, None
+    row.decision_id, row.explanation = decision.id, str(kept.get("explanation", ""))
+    row.updated_at = utcnow()
+
+
+def _revised(session: Session, decision: Decision, observation: Observation) -> Issue | None:
+    submission = session.get(Submission, observation.submission_id)
+    name = _indicator_name(session, decision.indicator_code)
+    note = f"（单位备注：{observation.note}）" if observation.note else ""
+    message = (f"「{name}」{decision.year}年填报“{observation.raw_value}”，与上轮已采用值"
+               f"“{decision.after or '不适用'}”不同，待联席办确认{note}；确认前仍采用上轮的数值。")
+    return _raise(session, decision, REVISION_RULE, "warning", message, observation,
+                  submission)
+
+
+def keep(session: Session, department: str, indicator: str, year: int, reason: str,
+         by: str = SYSTEM_USER) -> Decision:
+    """Decline a revision: the value carried from the round before stays."""
+    revisions = [i for i in _cell_issues(session, department, indicator, year)
+                 if i.rule == REVISION_RULE]
+    carried = in_force(session, department).get((indicator, year))
+    if not revisions or carried is None or carried.action not in CARRIED_ACTIONS:
+        raise DecisionRefused("这个数值没有待确认的修订（可能已被他人处理）。")
+    decision = _record(session, "keep", by, reason, department_code=department,
+                       indicator_code=indicator, year=year, raw_value=revisions[0].raw_value,
+                       issue_id=revisions[0].id, before=revisions[0].raw_value,
+                       after=carried.after, value=carried.value,
+                       observation_id=carried.observation_id, detail=carried.detail)
+    _settle(revisions, f"联席办不采用修订：{decision.reason}")
+    row = _cell(session, department, indicator, year)
+    if row is not None:
+        _carried(row, decision)
+    session.flush()
+    return decision
+
+
+def revision_pending(session: Session, department: str, indicator: str, year: int) -> bool:
+    return any(i.rule == REVISION_RULE
+               for i in _cell_issues(session, department, indicator, year))
 
 
 # ── 审核通过 / 退回修改 ──────────────────────────────────────────────────────
 def review_state(session: Session, department: str) -> Decision | None:
     """The newest approve or return of the department."""
     return session.scalars(select(Decision).where(
-        Decision.department_code == department, Decision.action.in_(REVIEW_ACTIONS))
+        Decision.department_code == department, Decision.action.in_(REVIEW_ACTIONS),
+        in_open_round(Decision.round_id))
         .order_by(Decision.id.desc()).limit(1)).first()
 
 
 def review_states(session: Session) -> dict[str, Decision]:
-    rows = session.scalars(select(Decision).where(Decision.action.in_(REVIEW_ACTIONS))
+    rows = session.scalars(select(Decision).where(Decision.action.in_(REVIEW_ACTIONS),
+                                                  in_open_round(Decision.round_id))
                            .order_by(Decision.id))
     return {d.department_code: d for d in rows if d.department_code}
 
@@ -328,7 +442,8 @@ def approve(session: Session, department: str, reason: str, by: str = SYSTEM_USE
     if state is not None and state.action == "approve":
         raise DecisionRefused(f"该单位已于 {local_text(state.at)} 审核通过（{state.by_name}）。")
     if session.scalar(select(Submission.id).where(
-            Submission.department_code == department).limit(1)) is None:
+            Submission.department_code == department,
+            in_open_round(Submission.round_id)).limit(1)) is None:
         raise DecisionRefused("该单位还没有报送，不能审核通过。")
     return _record(session, "approve", by, reason, department_code=department)
 
@@ -353,7 +468,8 @@ def choose_mail(session: Session, department: str, name: str, mail_id: int, reas
 # ── 定稿 / 解除定稿 ──────────────────────────────────────────────────────────
 def lock_state(session: Session) -> Decision | None:
     """The lock in force, if the round is signed."""
-    newest = session.scalars(select(Decision).where(Decision.action.in_(ROUND_ACTIONS))
+    newest = session.scalars(select(Decision).where(Decision.action.in_(ROUND_ACTIONS),
+                                                    in_open_round(Decision.round_id))
                              .order_by(Decision.id.desc()).limit(1)).first()
     return newest if newest is not None and newest.action == "lock" else None
 
@@ -378,9 +494,12 @@ def unlock(session: Session, reason: str, by: str = SYSTEM_USER) -> Decision:
 
 
 def history(session: Session, scope: Scope, department: str | None = None) -> list[Decision]:
-    """Every decision the scope may see, newest first: a department sees its own, the
+    """Every decision of the open round the scope may see, newest first (the values
+    carried from the round before are not listed): a department sees its own, the
     office also the round's."""
-    query = (select(Decision).where(visible(scope, Decision.department_code))
+    query = (select(Decision).where(visible(scope, Decision.department_code),
+                                    in_open_round(Decision.round_id),
+                                    Decision.action != "carry")
              .order_by(Decision.id.desc()))
     if department is not None:
         query = query.where(Decision.department_code == department)

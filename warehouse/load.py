@@ -26,6 +26,7 @@ from warehouse.models import (
     Submission,
     utcnow,
 )
+from warehouse.rounds import in_open_round
 from warehouse.upsert import upsert
 
 if TYPE_CHECKING:  # validation brings pandas; commands that only read must not pay for it
@@ -145,6 +146,7 @@ def _retire_unused(session: Session, key: str, newest_id: int) -> None:
     A refused file was never used: it stays 未采用."""
     earlier = list(session.scalars(select(Submission).where(
         Submission.department_key == key, Submission.id != newest_id,
+        in_open_round(Submission.round_id),
         Submission.status.in_(("accepted", "partially_accepted")))))
     if not earlier:
         return
@@ -154,7 +156,8 @@ def _retire_unused(session: Session, key: str, newest_id: int) -> None:
         Observation.id.in_(select(AcceptedValue.observation_id))
         | Observation.id.in_(select(AcceptedValue.rejected_observation_id)))))
     open_files = set(session.scalars(select(Issue.file_id).where(
-        Issue.department_key == key, Issue.state.in_(("open", "explained")))))
+        Issue.department_key == key, Issue.state.in_(("open", "explained")),
+        in_open_round(Issue.round_id))))
     for version in earlier:
         if version.id not in backing and version.file_id not in open_files:
             version.status = "superseded"
@@ -264,7 +267,8 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
     incoming_name = file.original_name
     existing = {
         (i.department_key, i.indicator_code, i.year, i.rule, i.scope): i
-        for i in session.scalars(select(Issue).where(Issue.department_key == key))
+        for i in session.scalars(select(Issue).where(Issue.department_key == key,
+                                                     in_open_round(Issue.round_id)))
     }
     now = utcnow()
     seen = set()
@@ -300,7 +304,7 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
                                   scope=identity[4], first_submission_id=submission.id,
                                   first_seen=now, **fields), record.severity))
             continue
-        if issue.state == "resolved" and not settled:
+        if issue.state in ("resolved", "closed") and not settled:
             outcome.reopened_issues.append(issue.id)
             outcome.new_severities.append(record.severity)
         for name, value in fields.items():
@@ -316,7 +320,7 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
 
     covered = {(o.indicator_code, o.year) for o in result.observations}
     for identity, issue in existing.items():
-        if identity in seen or issue.state == "resolved":
+        if identity in seen or issue.state in ("resolved", "closed"):
             continue
         fixed_here = (issue.indicator_code, issue.year) in covered
         older_file = issue.scope != "" and issue.file_id != file.id

@@ -8,6 +8,7 @@ from typing import ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,6 +64,10 @@ class Indicator(Base):
     additive: Mapped[bool] = mapped_column(Boolean, server_default=false())
     section: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)  # order in the catalogue
+    # Names it had before a rename (、-separated): still recognised in a file.
+    former_names: Mapped[str] = mapped_column(Text, default="")
+    # Set when it left the catalogue: its rows are told 该指标本轮已停用.
+    retired_at: Mapped[dt.datetime | None]
 
 
 class File(Base):
@@ -100,6 +106,32 @@ class Run(Base):
     message: Mapped[str] = mapped_column(Text, default="")
 
 
+class ReportingRound(Base):
+    """One yearly collection: its years, deadline and, once closed, where its products
+    were kept and the table it ended with (JSON). At most one round is open."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    first_year: Mapped[int] = mapped_column(Integer)
+    last_year: Mapped[int] = mapped_column(Integer)
+    report_year: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[str] = mapped_column(String(80), default="")
+    products_folder: Mapped[str] = mapped_column(String(200), default="")  # under outputs/
+    closing_table: Mapped[str] = mapped_column(Text, default="")
+
+
+def open_round_id():  # noqa: ANN201 - a scalar subquery, usable as a value and a default
+    """The open round's id, as SQL: every new submission, issue and decision takes it."""
+    return (select(ReportingRound.id).where(ReportingRound.closed_at.is_(None))
+            .order_by(ReportingRound.id.desc()).limit(1).scalar_subquery())
+
+
 class Submission(Base):
     """A file as one department's version. Re-dropping an older version's bytes makes a
     new submission pointing at the same file row."""
@@ -108,6 +140,8 @@ class Submission(Base):
     __table_args__ = (UniqueConstraint("department_key", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True,
+                                                 default=open_round_id())
     # The department code, or `?<sha256>` while the department is unknown.
     department_key: Mapped[str] = mapped_column(String(80), index=True)
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
@@ -174,11 +208,14 @@ class Issue(Base):
 
     __tablename__ = "issues"
     __table_args__ = (
-        UniqueConstraint("department_key", "indicator_code", "year", "rule", "scope"),
+        UniqueConstraint("round_id", "department_key", "indicator_code", "year", "rule",
+                         "scope"),
         Index("ix_issues_state", "department_key", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True,
+                                                 default=open_round_id())
     department_key: Mapped[str] = mapped_column(String(80))
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
     indicator_code: Mapped[str] = mapped_column(String(120), default="")  # "" = file-level
@@ -400,6 +437,8 @@ class Decision(Base):
     __tablename__ = "decisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True,
+                                                 default=open_round_id())
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     by_name: Mapped[str] = mapped_column(String(80))  # a console user, or the system user
     # accept / reject / set / choose / approve / return / lock / unlock

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from schemas.catalogue import Catalogue, get_catalogue
 from schemas.departments import Registry, get_registry
-from schemas.round import get_round
-from warehouse.decisions import lock_state
+from schemas.round import Round, activate, configured_round, get_round
+from warehouse.decisions import SYSTEM_USER, lock_state
 from warehouse.engine import get_engine, transaction
 from warehouse.load import prior_values
 from warehouse.migrate import upgrade
 from warehouse.models import Run, utcnow
+from warehouse.rounds import as_round, ensure_open
 from warehouse.run_lock import HolderInfo, RunLock, WarehouseBusy, holder_info, within
 from warehouse.sync import sync_reference_data
 from warehouse.table import LedgerRow, consolidated_table, ledger
@@ -31,13 +32,22 @@ class Warehouse:
         self.engine: Engine = get_engine(url)
         self.catalogue = catalogue or get_catalogue()
         self.registry = registry or get_registry()
-        self.years = get_round().round.years
+        self.round: Round = get_round().round
+        self.years = self.round.years
 
     def init(self) -> None:
-        """Upgrade the schema to the latest migration and sync the catalogue into it."""
+        """Upgrade the schema to the latest migration, sync the catalogue into it (the
+        catalogue then also knows former names and retired indicators) and take the
+        warehouse's open round as the round in force."""
         upgrade(self.engine)
         with self.begin() as session:
-            sync_reference_data(session, self.catalogue, self.registry)
+            self.catalogue = sync_reference_data(session, self.catalogue, self.registry)
+            record = ensure_open(session, configured_round().round, SYSTEM_USER)
+            self.use_round(as_round(record, configured_round().round))
+
+    def use_round(self, current: Round) -> None:
+        activate(current)
+        self.round, self.years = current, current.years
 
     @contextmanager
     def begin(self) -> Iterator[Session]:

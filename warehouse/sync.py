@@ -1,16 +1,28 @@
-"""Keep the departments and indicators tables in step with the catalogue and registry."""
+"""Keep the departments and indicators tables in step with the catalogue and registry,
+remembering what the catalogue no longer says: an indicator's former names (a rename)
+and the indicators that left it (retired, their open issues closed)."""
 
 from __future__ import annotations
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from schemas.catalogue import Catalogue
+from schemas.catalogue import Catalogue, Retired
 from schemas.departments import Registry
-from warehouse.models import Department, Indicator
+from schemas.names import normalise_name
+from warehouse.models import Department, Indicator, Issue, utcnow
 from warehouse.upsert import upsert
 
+RETIRED_ZH = "指标已停用"
+NAME_SEPARATOR = "、"
 
-def sync_reference_data(session: Session, catalogue: Catalogue, registry: Registry) -> None:
+
+def sync_reference_data(session: Session, catalogue: Catalogue, registry: Registry
+                        ) -> Catalogue:
+    """Write the catalogue and the registry; the catalogue as the run uses it (with
+    former names and retired indicators from the warehouse)."""
+    stored = {i.code: i for i in session.scalars(select(Indicator))}
+    former = _former_names(catalogue, stored)
     upsert(session, Department, [
         {"code": d.code, "name": d.name, "full_name": d.full_name, "email": str(d.email)}
         for d in registry.departments
@@ -18,6 +30,43 @@ def sync_reference_data(session: Session, catalogue: Catalogue, registry: Regist
     upsert(session, Indicator, [
         {"code": i.code, "name": i.name, "unit": i.unit, "base_unit": catalogue.base_unit(i),
          "factor": catalogue.factor(i), "department_code": i.department, "kind": i.kind,
-         "additive": i.additive, "section": i.section, "position": position}
+         "additive": i.additive, "section": i.section, "position": position,
+         "former_names": NAME_SEPARATOR.join(former.get(i.code, ())), "retired_at": None}
         for position, i in enumerate(catalogue.indicators)
     ], keys=["code"])
+    retired = _retire(session, catalogue, stored)
+    return catalogue.with_history(former, retired)
+
+
+def _former_names(catalogue: Catalogue, stored: dict[str, Indicator]
+                  ) -> dict[str, tuple[str, ...]]:
+    former: dict[str, tuple[str, ...]] = {}
+    for indicator in catalogue.indicators:
+        row = stored.get(indicator.code)
+        if row is None:
+            continue
+        names = [n for n in row.former_names.split(NAME_SEPARATOR) if n]
+        if row.name != indicator.name:
+            names.append(row.name)
+        current = {normalise_name(n) for n in indicator.names}
+        kept = tuple(dict.fromkeys(n for n in names if normalise_name(n) not in current))
+        if kept:
+            former[indicator.code] = kept
+    return former
+
+
+def _retire(session: Session, catalogue: Catalogue, stored: dict[str, Indicator]
+            ) -> tuple[Retired, ...]:
+    known = {i.code for i in catalogue.indicators}
+    gone = [row for code, row in stored.items() if code not in known]
+    if not gone:
+        return ()
+    now = utcnow()
+    for row in gone:
+        if row.retired_at is None:
+            row.retired_at = now
+    session.execute(update(Issue).where(Issue.indicator_code.in_([r.code for r in gone]),
+                                        Issue.state.in_(("open", "explained")))
+                    .values(state="closed", resolved_at=now, explanation=RETIRED_ZH))
+    return tuple(Retired(code=r.code, name=r.name, department=r.department_code)
+                 for r in gone)

@@ -13,6 +13,7 @@ from schemas.departments import Registry
 from warehouse.decisions import review_states
 from warehouse.mail_log import mail_source, sender_zh
 from warehouse.models import AcceptedValue, File, Issue, Observation, Submission, as_utc
+from warehouse.rounds import in_open_round
 
 STATUSES = ("ok", "warning", "pending", "rejected", "missing", "not_applicable", "entered",
             "refused")
@@ -102,12 +103,14 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
     latest = session.execute(
         select(Submission.department_code, func.max(Submission.received_at),
                func.max(Submission.loaded_at))
+        .where(in_open_round(Submission.round_id))
         .group_by(Submission.department_code)).all()
     last = {code: received for code, received, _ in latest}
     loaded = {code: loaded_at for code, _, loaded_at in latest}
     newest = session.execute(
         select(Submission.department_code, File.sha256).join(File, File.id == Submission.file_id)
         .where(Submission.id.in_(select(func.max(Submission.id))
+                                 .where(in_open_round(Submission.round_id))
                                  .group_by(Submission.department_code)))).all()
     sources = mail_source(session, [sha for _, sha in newest])
     came_by_mail = {code: sources[sha] for code, sha in newest if sha in sources}

@@ -23,6 +23,7 @@ from warehouse.models import (
     Upload,
     User,
 )
+from warehouse.rounds import in_open_round
 from warehouse.scope import Scope, visible
 
 
@@ -41,7 +42,7 @@ def versions(session: Session, scope: Scope, department: str) -> list[Version]:
     rows = session.execute(
         select(Submission, File).join(File, File.id == Submission.file_id)
         .where(Submission.department_code == department,
-               visible(scope, Submission.department_code))
+               visible(scope, Submission.department_code), in_open_round(Submission.round_id))
         .order_by(Submission.version)).all()
     shas = [file.sha256 for _, file in rows]
     mails = mail_source(session, shas)
