@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
 
+from schemas.issue import HELD_BACK_RULES
 from schemas.labels import LEDGER_ZH, SEVERITY_ZH
 
 # Inline styles only: many mail clients (and government webmail) drop a <style> block.
@@ -142,6 +143,7 @@ class Tally:
     missing: int
     figure_warnings: int
     file_warnings: int
+    held_back: int = 0  # values not taken until the office decides: nothing to fix
 
     @classmethod
     def of(cls, issues: list[IssueLine]) -> Tally:
@@ -152,8 +154,9 @@ class Tally:
             file_errors, sum(1 for i in issues if i.severity == "error") - file_errors,
             sum(1 for i in issues if i.rule == MISSING_RULE),
             sum(1 for i in issues if i.severity == "warning" and i.rule != MISSING_RULE
-                and not i.about_file),
-            sum(1 for i in issues if i.severity == "warning" and i.about_file))
+                and i.rule not in HELD_BACK_RULES and not i.about_file),
+            sum(1 for i in issues if i.severity == "warning" and i.about_file),
+            sum(1 for i in issues if i.rule in HELD_BACK_RULES))
 
     @property
     def verdict_zh(self) -> str:
@@ -161,7 +164,9 @@ class Tally:
         check; nothing open has passed."""
         if self.errors or self.missing or self.file_errors:
             return "填报数据需修改"
-        return "填报数据请核对" if self.figure_warnings + self.file_warnings else "数据已通过校验"
+        if self.figure_warnings + self.file_warnings:
+            return "填报数据请核对"
+        return "部分数值待联席办确认" if self.held_back else "数据已通过校验"
 
     @property
     def counts_zh(self) -> str:
@@ -171,7 +176,8 @@ class Tally:
             if self.file_errors else "",
             f"{self.errors}项错误" if self.errors else "",
             f"{self.missing}项未填" if self.missing else "",
-            f"{warnings}项提醒" if warnings else "") if x)
+            f"{warnings}项提醒" if warnings else "",
+            f"{self.held_back}项待联席办确认" if self.held_back else "") if x)
 
 
 def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueLine],
@@ -200,7 +206,9 @@ def issues_mail(ctx: Context, department: str, contact: str, issues: list[IssueL
         f"有 {figure_warnings} 项提醒，这些数值已采用，请核对，{EXPLAIN_ZH}"
         if figure_warnings else "",
         f"有 {file_warnings} 项提醒涉及整个文件或表中无法识别的内容，请核对"
-        if file_warnings else "") if x) + "。"
+        if file_warnings else "",
+        f"有 {tally.held_back} 项数值与已采用的数值不同（如修订了往年数据），暂不采用，待联席办确认"
+        "后告知，贵单位无需为此重新报送" if tally.held_back else "") if x) + "。"
     how = []
     if attached:
         how.append(f"附件是贵单位报送的{_files(attached)}，问题单元格已标红（错误）或标黄（提醒）"
@@ -290,6 +298,21 @@ def reminder_mail(ctx: Context, department: str, contact: str, submitted: bool,
     text = "\n".join([body, "", _text_table([["年度", "未报送指标"], *rows]), "", ctx.signature])
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
                                      [_table(["年度", "未报送指标"], rows)]))
+
+
+def round_mail(ctx: Context, department: str, contact: str, round_name: str,
+               years: tuple[int, ...], carried: int, template_name: str) -> Mail:
+    """A round opens: the department's template, its past years filled in."""
+    first, last = years[0], years[-1]
+    filled = (f"其中 {first}—{last - 1} 年已填入往年已采用的数值（灰色单元格，共 {carried} 个），"
+              "请核对：无误不必改动，有误直接改写并在备注中说明原因，改动的往年数值经联席办确认后"
+              f"采用；{last} 年及空白单元格请填写。" if carried else
+              f"请填写 {first}—{last} 年各年度的数值。")
+    body = (f"{contact}同志：您好！{round_name}现已开始，请报送贵单位 {first}—{last} 年的青年发展"
+            f"数据，截止时间为 {ctx.deadline_zh}。附件《{template_name}》是贵单位的填报表，{filled}"
+            "填好后直接回复本邮件并附上填报表即可（请保持 .xlsx 格式），收到后会自动校验。")
+    return _plain(ctx, f"{ctx.prefix}{department} {round_name}通知（截止 {ctx.deadline_zh}）",
+                  body, [], [])
 
 
 def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],

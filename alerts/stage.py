@@ -28,6 +28,7 @@ from alerts.content import (
     held_mail,
     issues_mail,
     reminder_mail,
+    round_mail,
     summary_mail,
 )
 from alerts.mail import Thread, build_message, new_message_id, write_eml
@@ -148,6 +149,26 @@ def run_alerts(warehouse: Warehouse, settings: Settings,
     return _keep(warehouse, settings, drafts, office)
 
 
+def round_alerts(warehouse: Warehouse, settings: Settings,
+                 templates: Sequence[tuple[Department, Path, int]]) -> int:
+    """Each department's notice of the new round with its pre-filled template; a fault
+    in one mail costs that mail. The number kept for delivery."""
+    registry, parameters = warehouse.registry, get_round()
+    ctx = mail_context(registry, local_now().date())
+    kept = 0
+    for department, path, carried in templates:
+        try:
+            mail = round_mail(ctx, department.name, department.contact, parameters.round.name,
+                              warehouse.years, carried, path.name)
+            with warehouse.begin() as session:
+                keep_mail(session, settings, registry.office, department, "round", mail,
+                          attachments=[(path.name, path.read_bytes())])
+            kept += 1
+        except Exception:
+            log.exception("新一轮通知未能生成（%s）", department.name)
+    return kept
+
+
 def mail_context(registry: Registry, today: dt.date) -> Context:
     """The words every mail of the office shares: city, office, deadline, whom to call."""
     parameters, office = get_round(), registry.office
@@ -264,7 +285,7 @@ def annotated_copy(file: File, problems: list[CellProblem]) -> tuple[str, bytes]
 def _reminder_due(session: Session, department: str, today: dt.date, round_: Round) -> bool:
     """The first time, then on the reminder days before the deadline, then every few days
     after it — never twice a day."""
-    last = last_alert(session, department, ("reminder",))
+    last = last_alert(session, department, ("reminder", "round"))
     if last is None:
         return True
     last_day = _local_date(last.created_at)

@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.auth import current
 from console.context import console_of, render, require_department, require_office, scope
-from forms.workbook import write_template
 from pipeline import dossier as dossiers
+from pipeline.rounds import write_templates
 from schemas.round import get_round
 from warehouse import views
 from warehouse.accounts import Signed
@@ -87,8 +87,7 @@ def template(request: Request, code: str) -> Response:
     console = console_of(request)
     department = console.warehouse.registry.get(code)
     with tempfile.TemporaryDirectory() as folder:
-        path = write_template(department, console.warehouse.catalogue, get_round(),
-                              Path(folder))
+        (_, path, _), = write_templates(console.warehouse, Path(folder), [department])
         return attachment(path.read_bytes(), path.name, XLSX)
 
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from config import get_settings
 from flows import logs
 from flows.cli_review import review_app
+from flows.cli_round import round_app
 from flows.cli_user import user_app
 from flows.cli_zh import ChineseCommand, ChineseGroup
 
@@ -68,6 +69,7 @@ app = typer.Typer(
 console = Console(soft_wrap=True)  # a terminal wraps; a log or a pipe gets whole lines
 app.add_typer(user_app, name="user")
 app.add_typer(review_app, name="review")
+app.add_typer(round_app, name="round")
 
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="输出目录（默认：项目下 outputs/templates）")
@@ -96,19 +98,17 @@ def _safe_url(url: str) -> str:
 
 @app.command("templates", cls=ChineseCommand)
 def templates_command(out: OutOption = None) -> None:
-    """为每个责任单位生成本轮填报表（.xlsx，含填报说明、数据有效性和工作表保护）。"""
-    from forms.workbook import write_template
-    from schemas.catalogue import get_catalogue
-    from schemas.departments import get_registry
-    from schemas.round import get_round
+    """为每个责任单位生成本轮填报表（.xlsx，含填报说明、数据有效性和工作表保护）；往年已采用的
+    数值预先填好（灰色）。"""
+    from pipeline.rounds import write_templates
 
     target = out or get_settings().outputs_dir / "templates"
-    catalogue, parameters = get_catalogue(), get_round()
-    departments = get_registry().submitting
-    for department in departments:
-        path = write_template(department, catalogue, parameters, target)
-        indicators = len(catalogue.owned_by(department.code))
-        console.print(f"  {department.name}：{indicators} 项指标 → {path.name}")
+    warehouse = _open_warehouse()
+    departments = warehouse.registry.submitting
+    for department, path, carried in write_templates(warehouse, target, departments):
+        indicators = len(warehouse.catalogue.owned_by(department.code))
+        filled = f"，已预填往年数值 {carried} 个" if carried else ""
+        console.print(f"  {department.name}：{indicators} 项指标{filled} → {path.name}")
     console.print(f"已生成 {len(departments)} 份填报表，保存在 {target}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -29,6 +30,9 @@ from schemas.describe import ADDITIVE_ZH, describe_checks, format_number
 from schemas.round import RoundParameters
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
+# A value accepted in an earlier round, filled in for the department to check.
+CARRIED_FILL = PatternFill("solid", fgColor="E7E6E6")
+CARRIED_ZH = "上轮已采用"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -47,14 +51,17 @@ def write_template(
     catalogue: Catalogue,
     parameters: RoundParameters,
     out_dir: Path,
+    carried: Mapping[tuple[str, int], float | str] | None = None,
 ) -> Path:
+    """`carried`: (indicator code, year) -> the value accepted in an earlier round, in
+    the reporting unit (or the 不适用 mark); those cells come filled and grey."""
     indicators = catalogue.owned_by(department.code)
     workbook = Workbook()
     data_sheet = workbook.active
     data_sheet.title = DATA_SHEET
-    _write_data_sheet(data_sheet, department, indicators, catalogue, parameters)
+    _write_data_sheet(data_sheet, department, indicators, catalogue, parameters, carried or {})
     _write_guide_sheet(workbook.create_sheet(GUIDE_SHEET), indicators, catalogue, parameters,
-                       get_registry().office)
+                       get_registry().office, bool(carried))
     workbook.properties.title = f"{parameters.round.name}·{department.name}"
     workbook.properties.creator = parameters.city + "青年工作联席会议办公室"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +82,7 @@ def _write_data_sheet(
     indicators: tuple[Indicator, ...],
     catalogue: Catalogue,
     parameters: RoundParameters,
+    carried: Mapping[tuple[str, int], float | str],
 ) -> None:
     years = _year_columns(parameters)
     note_column = years[-1][0] + 1
@@ -98,6 +106,8 @@ def _write_data_sheet(
     sheet.cell(UNIT_ROW + 1, 1, (
         f"请按“单位”列填写各年度数值；不适用的填“{NOT_APPLICABLE_MARK}”；暂无数据请留空并在备注中说明。"
         f"报送截止：{deadline.year}年{deadline.month}月{deadline.day}日。"
+        + (f"灰色单元格为{CARRIED_ZH}的数值，无误不必改动，有误直接改写并在备注中说明。"
+           if carried else "")
     )).font = Font(name="宋体", size=10, color="C00000")
 
     headers = [*FIXED_HEADERS, *(f"{year}年" for _, year in years), NOTE_HEADER]
@@ -115,9 +125,11 @@ def _write_data_sheet(
             cell = sheet.cell(row, column, value)
             cell.font, cell.border = BODY_FONT, BOX
             cell.alignment = Alignment(vertical="center", wrap_text=column == 3)
-        for column, _year in years:
-            cell = sheet.cell(row, column)
-            cell.protection, cell.fill, cell.border = UNLOCKED, INPUT_FILL, BOX
+        for column, year in years:
+            value = carried.get((indicator.code, year))
+            cell = sheet.cell(row, column, value)
+            cell.protection, cell.border = UNLOCKED, BOX
+            cell.fill = INPUT_FILL if value is None else CARRIED_FILL
             cell.number_format = _number_format(indicator)
         note = sheet.cell(row, note_column)
         note.protection, note.border = UNLOCKED, BOX
@@ -195,6 +207,7 @@ def _write_guide_sheet(
     catalogue: Catalogue,
     parameters: RoundParameters,
     office: Department,
+    carried: bool,
 ) -> None:
     round_ = parameters.round
     deadline = round_.deadline
@@ -211,6 +224,11 @@ def _write_guide_sheet(
         "发送至联席办，请勿修改表格结构和指标代码。",
         f"6. 联系人：{office.name} {office.reach_zh}。",
     ]
+    if carried:
+        lines.insert(1, (
+            f"灰色单元格是{CARRIED_ZH}的数值（往年已报送并经联席办采用），已替贵单位填好，无误"
+            f"不必改动；如有错误可直接改写，并在备注中说明原因，改动的数值经联席办确认后采用。"
+            f"浅黄色空白单元格（{round_.last_year}年等）请填写。"))
     for row, text in enumerate(lines, start=1):
         # Across the table's width and wrapped, so a printed page shows the whole line.
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)

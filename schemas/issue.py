@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
+# A file's value the office's record held back, waiting for its decision: it disagreed
+# with the office's entry, or revised a past year accepted in an earlier round.
+ENTRY_DIFFERS_RULE, REVISION_RULE = "entry_differs", "revision"
+HELD_BACK_RULES = (ENTRY_DIFFERS_RULE, REVISION_RULE)
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 

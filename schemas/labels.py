@@ -27,7 +27,7 @@ MAIL_STATUS_ZH = {"queued": "待发送", "sent": "已发送", "failed": "发送�
                   "written": "仅保存（未配置邮件服务器）"}
 MAIL_ZH = {"issues": "问题通知", "confirmation": "通过确认", "reminder": "催报提醒",
            "summary": "联席办日报", "mail_reply": "收件回复", "decision": "联席办决定",
-           "sender_check": "发件人验证", "held": "存档待定"}
+           "sender_check": "发件人验证", "held": "存档待定", "round": "新一轮通知"}
 
 # Where in the run a file's processing broke (an internal error, not the sender's fault).
 PROBLEM_STAGE_ZH = {"inbox": "收件", "read": "读取", "validate": "校验", "load": "入库"}

@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from schemas.observation import UNREADABLE_RULES
-from warehouse.models import Alert, File, Issue, Observation, Run, Submission, utcnow
+from warehouse.models import (
+    Alert,
+    File,
+    Issue,
+    Observation,
+    ReportingRound,
+    Run,
+    Submission,
+    utcnow,
+)
 from warehouse.rounds import in_open_round
 
 
@@ -30,8 +39,13 @@ class LatestVersion:
 
 
 def last_alert(session: Session, department: str, kinds: tuple[str, ...]) -> Alert | None:
+    """The department's newest mail of these kinds in the open round: what it was told
+    in the round before says nothing of this one."""
+    opened = (select(ReportingRound.opened_at).where(ReportingRound.closed_at.is_(None))
+              .order_by(ReportingRound.id.desc()).limit(1).scalar_subquery())
     return session.scalars(
-        select(Alert).where(Alert.department_code == department, Alert.kind.in_(kinds))
+        select(Alert).where(Alert.department_code == department, Alert.kind.in_(kinds),
+                            Alert.created_at >= func.coalesce(opened, Alert.created_at))
         .order_by(Alert.id.desc()).limit(1)).first()
 
 

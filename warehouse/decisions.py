@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from config.clock import local_text
+from schemas.issue import ENTRY_DIFFERS_RULE, HELD_BACK_RULES, REVISION_RULE
 from warehouse.models import (
     AcceptedValue,
     Decision,
@@ -48,11 +49,7 @@ REJECTED_PREFIX = "联席办不采用："
 ENTERED_PREFIX = "联席办录入"
 SYSTEM_USER = "命令行"  # who decided, when no one was named with --by
 # The office's own problems on a cell: a value it refused, a file disagreeing with its entry.
-REJECTED_RULE, ENTRY_DIFFERS_RULE = "office_rejected", "entry_differs"
-# A past year's value that differs from the one an earlier round accepted.
-REVISION_RULE = "revision"
-# Rules whose value the file held back; 确认采用 takes the file's value.
-HELD_BACK_RULES = (ENTRY_DIFFERS_RULE, REVISION_RULE)
+REJECTED_RULE = "office_rejected"
 CARRIED_ACTIONS = ("carry", "keep")
 VALUE_ACTIONS = ("accept", "reject", "set", *CARRIED_ACTIONS)
 REVIEW_ACTIONS = ("approve", "return")
