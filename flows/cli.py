@@ -77,16 +77,37 @@ OutOption = Annotated[
 
 
 @app.command("init", cls=ChineseCommand)
-def init_command() -> None:
-    """初始化：创建目录，建立或升级数据仓库（数据库结构、指标目录、单位名录）。"""
+def init_command(
+    copy_catalogue: Annotated[bool, typer.Option(
+        "--copy-catalogue", help="把随程序提供的示例目录（指标、单位、轮次、报告模板）复制到 "
+        "HUIZONG_CATALOGUE_DIR，供联席办修改（已有的文件不会被覆盖）")] = False,
+) -> None:
+    """初始化：创建目录，建立或升级数据仓库（数据库结构、指标目录、单位名录、报送轮次）。"""
+    from schemas.office_files import SHIPPED, copy_shipped, office_file
     from warehouse.store import Warehouse
 
     settings = get_settings()
     settings.ensure_dirs()
-    Warehouse(settings.warehouse_url).init()
+    if copy_catalogue:
+        if settings.catalogue_dir is None:
+            console.print("[red]请先设置 HUIZONG_CATALOGUE_DIR（联席办自己的目录文件夹），"
+                          "再运行 huizong init --copy-catalogue。[/red]")
+            raise typer.Exit(2)
+        written = copy_shipped(settings.catalogue_dir)
+        console.print(f"目录文件夹 {settings.catalogue_dir}："
+                      + (f"已写入 {'、'.join(written)}" if written else "文件都已存在，未覆盖"))
+    warehouse = Warehouse(settings.warehouse_url)
+    warehouse.init()
     console.print(f"已就绪：收件箱 {settings.inbox_dir}，运行数据 {settings.var_dir}，"
                   f"输出 {settings.outputs_dir}，发件箱 {settings.outbox_dir}")
     console.print(f"数据仓库：{_safe_url(settings.warehouse_url)}（已升级到最新结构）")
+    sources = "、".join(f"{name}（{'示例' if office_file(name) == SHIPPED[name] else '联席办'}）"
+                        for name in SHIPPED)
+    console.print(f"目录：{len(warehouse.catalogue.indicators)} 项指标、"
+                  f"{len(warehouse.registry.submitting)} 个责任单位；{sources}")
+    round_ = warehouse.round
+    console.print(f"当前轮次：{round_.name}（{round_.first_year}—{round_.last_year}年，"
+                  f"截止 {round_.deadline.isoformat()}）")
 
 
 def _safe_url(url: str) -> str:

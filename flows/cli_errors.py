@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 
 from config import get_settings
 from flows.logs import LOG_FILE
+from schemas.yaml_file import CatalogueInvalid
 from warehouse.run_lock import WarehouseBusy
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ def explain(error: BaseException) -> UserFixable | None:
     """The line to print for an error the operator can fix, or None for a defect."""
     if isinstance(error, UserFixable):
         return error
+    if isinstance(error, CatalogueInvalid):
+        return UserFixable(str(error))
     if isinstance(error, WarehouseBusy):
         return UserFixable(str(error))
     if isinstance(error, ValidationError):

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from flows.cli_zh import ChineseCommand, ChineseGroup
 
@@ -75,15 +74,15 @@ def list_command() -> None:
     warehouse = _open_warehouse()
     with warehouse.begin() as session:
         found = every_round(session)
-    table = Table("轮次", "年度", "报告年度", "截止日期", "开启", "结束", "产出")
     for record in found:
-        table.add_row(record.name, f"{record.first_year}—{record.last_year}",
-                      str(record.report_year), record.deadline.isoformat(),
-                      local_text(record.opened_at),
-                      local_text(record.closed_at) if record.closed_at else "进行中",
-                      f"outputs/{record.products_folder}/" if record.products_folder
-                      else "outputs/")
-    console.print(table)
+        state = (f"{local_text(record.closed_at)} 结束，产出在 outputs/{record.products_folder}/"
+                 if record.closed_at else "进行中，产出在 outputs/")
+        console.print(escape(
+            f"{record.name}：{record.first_year}—{record.last_year}年，报告年度 "
+            f"{record.report_year}，截止 {record.deadline.isoformat()}；"
+            f"{local_text(record.opened_at)} 开启（{record.opened_by}），{state}"),
+            highlight=False)
+    console.print(f"共 {len(found)} 轮。")
 
 
 @round_app.command("show", cls=ChineseCommand)

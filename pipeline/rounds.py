@@ -73,10 +73,8 @@ def open_next(warehouse: Warehouse, settings: Settings, new: Round, by: str) -> 
         with warehouse.begin() as session:
             if any(r.name == new.name for r in rounds.every_round(session)):
                 raise RoundRefused(f"已经有名为“{new.name}”的轮次，请用 --name 另取一个名称。")
-            signed = decisions.lock_state(session) is not None
-        if not signed:  # the closing round's products as the warehouse has them now
-            export_products(warehouse, out)
-            build_report(warehouse, out)
+        # outputs/ already shows the closing round (every run and decision rebuilds it, a
+        # signed round keeps its signed products): kept as they are, never rebuilt.
         with warehouse.begin() as session:
             table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
                                        warehouse.years)

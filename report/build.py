@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from report.charts import section_charts
@@ -19,10 +19,11 @@ from warehouse.table import consolidated_table, open_issues
 class ReportResult:
     paths: list[Path]
     figures: list[Figure]
+    unbound: list[str] = field(default_factory=list)  # bindings to retired indicators
 
     @property
     def gaps(self) -> list[str]:
-        return [f.marker.strip("【】") for f in self.figures if f.gap]
+        return [*(f.marker.strip("【】") for f in self.figures if f.gap), *self.unbound]
 
     @property
     def to_verify(self) -> int:
@@ -49,7 +50,7 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
                    warehouse.years, charts, from_settings, clean=True),
         *(png for _, png in charts),
     ]
-    return ReportResult(paths, resolver.figures)
+    return ReportResult(paths, resolver.figures, resolver.unbound)
 
 
 def refresh_report(warehouse: Warehouse, out_dir: Path, changed: bool) -> ReportResult | None:

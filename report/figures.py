@@ -3,6 +3,7 @@ print, and where each contributing value came from."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from schemas.catalogue import Catalogue, Indicator
 from schemas.departments import Registry
 from schemas.describe import AGGREGATION_ZH, format_number
 from schemas.messages import split_message, without_place
+from schemas.office_files import office_file
 from schemas.round import RoundParameters, get_round
 from warehouse.decisions import CONFIRMED_PREFIX
 from warehouse.models import Issue
@@ -58,6 +60,9 @@ class Figure:
         return bool(self.marker)
 
 
+NOTICE = logging.getLogger("huizong.notice")
+
+
 class UnboundPlaceholder(Exception):
     """报告模板中的占位符没有对应的指标或参数，请检查 report/template.md。"""
 
@@ -88,6 +93,8 @@ class Resolver:
         self.warnings = warnings or Warnings()
         self.figures: list[Figure] = []
         self._from_settings: dict[str, str] = {}
+        # Bindings to indicators the catalogue no longer has: gaps, and a word for the office.
+        self.unbound: list[str] = []
 
     def parameter(self, name: str) -> str:
         fields = {"city": self.parameters.city, "province": self.parameters.province,
@@ -110,10 +117,26 @@ class Resolver:
     def resolve(self, binding: Binding) -> str | Figure:
         if binding.kind == "param":
             return self.parameter(binding.key)
+        if not self.catalogue.has(binding.key):
+            return self._unbound(binding.key)
         if binding.kind == "year":
-            self._indicator(binding.key)
             return str(self.years[-1])
         return self._figure(binding)
+
+    def _unbound(self, code: str) -> str:
+        """A binding to an indicator that left the catalogue (or never was in it) is a
+        gap in the report and a line for the office, never a failed run."""
+        retired = next((r for r in self.catalogue.retired if r.code == code), None)
+        why = "指标已停用" if retired is not None else "指标不在目录中"
+        name = retired.name if retired is not None else code
+        gap = f"待补：{why}·{name}"
+        if gap not in self.unbound:
+            self.unbound.append(gap)
+            NOTICE.warning("报告模板（%s）引用的指标「%s」（%s）%s，报告中标为【%s】；"
+                           "请修改报告模板中的这句话。", office_file("template.md"), name, code,
+                           "已从指标目录中停用" if retired is not None else "不在指标目录中",
+                           gap)
+        return f"【{gap}】"
 
     def _indicator(self, code: str) -> Indicator:
         try:
@@ -234,6 +257,8 @@ def check_sums(blocks: list[Block], catalogue: Catalogue) -> None:
         for position, part in enumerate(block.parts):
             if not (isinstance(part, Binding) and part.kind == "figure"
                     and part.aggregation == "sum"):
+                continue
+            if not catalogue.has(part.key):
                 continue
             indicator = catalogue.indicator(part.key)
             if not indicator.additive:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from schemas.names import normalise_name, split_unit
 from schemas.office_files import SHIPPED, office_file
-from schemas.yaml_file import load_yaml
+from schemas.yaml_file import validated
 
 CATALOGUE_FILE = SHIPPED["indicators.yaml"]
 
@@ -44,9 +44,9 @@ class Checks(Frozen):
     @model_validator(mode="after")
     def _bounds_in_order(self) -> Checks:
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
-            raise ValueError("minimum is above maximum")
+            raise ValueError("最小值（minimum）大于最大值（maximum）")
         if self.minimum_exclusive and self.minimum is None:
-            raise ValueError("minimum_exclusive needs a minimum")
+            raise ValueError("写了 minimum_exclusive 却没有写最小值（minimum）")
         return self
 
 
@@ -131,7 +131,8 @@ class Catalogue(Frozen):
     def _bases_are_units(cls, units: dict[str, Unit]) -> dict[str, Unit]:
         for name, unit in units.items():
             if unit.base not in units or units[unit.base].factor != 1:
-                raise ValueError(f"unit {name}: base {unit.base} must be a unit of factor 1")
+                raise ValueError(f"单位“{name}”的基本单位“{unit.base}”须是 units 中 "
+                                 "factor 为 1 的单位")
         return units
 
     @model_validator(mode="after")
@@ -139,23 +140,27 @@ class Catalogue(Frozen):
         codes = [indicator.code for indicator in self.indicators]
         duplicates = {code for code in codes if codes.count(code) > 1}
         if duplicates:
-            raise ValueError(f"duplicate indicator codes: {sorted(duplicates)}")
+            raise ValueError(f"指标代码重复：{'、'.join(sorted(duplicates))}")
         for indicator in self.indicators:
             if indicator.unit not in self.units:
-                raise ValueError(f"{indicator.code}: unit {indicator.unit} is not in `units`")
+                raise ValueError(f"{indicator.code}：单位（unit）“{indicator.unit}”不在 units 中")
             if indicator.section not in self.sections:
-                raise ValueError(f"{indicator.code}: section {indicator.section} is unknown")
+                raise ValueError(f"{indicator.code}：报告部分（section）{indicator.section} "
+                                 "不在 sections 中")
         known = set(codes)
         ids = [relation.id for relation in self.relations]
         if len(ids) != len(set(ids)):
-            raise ValueError("relation ids must be unique")
+            raise ValueError("relations 的 id 重复")
         for relation in self.relations:
             unknown = [code for code in relation.codes if code not in known]
             if unknown:
-                raise ValueError(f"relation {relation.rule} names unknown indicators {unknown}")
+                raise ValueError(f"关系 {relation.id} 引用了目录中没有的指标"
+                                 f"（unknown indicators）："
+                                 f"{'、'.join(unknown)}")
             departments = {self.indicator(code).department for code in relation.codes}
             if len(departments) > 1:
-                raise ValueError(f"relation {relation.rule} spans departments {departments}")
+                raise ValueError(f"关系 {relation.id} 涉及多个单位："
+                                 f"{'、'.join(sorted(departments))}")
         self._check_name_collisions()
         return self
 
@@ -165,9 +170,8 @@ class Catalogue(Frozen):
             for name in indicator.names:
                 key = normalise_name(name)
                 if owner.setdefault(key, indicator.code) != indicator.code:
-                    raise ValueError(
-                        f"name {name!r} of {indicator.code} collides with {owner[key]}"
-                    )
+                    raise ValueError(f"{indicator.code} 的名称“{name}”与 {owner[key]} 重名"
+                                     "（collides）")
 
     @cached_property
     def _by_code(self) -> dict[str, Indicator]:
@@ -183,6 +187,9 @@ class Catalogue(Frozen):
 
     def indicator(self, code: str) -> Indicator:
         return self._by_code[code]
+
+    def has(self, code: str) -> bool:
+        return code in self._by_code
 
     def match(self, text: str) -> Indicator | None:
         """The indicator a typed name, alias or code refers to, if any.
@@ -237,7 +244,7 @@ class Catalogue(Frozen):
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
-    return Catalogue.model_validate(load_yaml(path or office_file("indicators.yaml")))
+    return validated(Catalogue, path or office_file("indicators.yaml"))
 
 
 @lru_cache(maxsize=1)

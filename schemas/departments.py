@@ -11,7 +11,7 @@ from schemas.catalogue import Catalogue, Indicator, get_catalogue
 from schemas.names import normalise_name
 from schemas.office_files import SHIPPED, office_file
 from schemas.round import get_round
-from schemas.yaml_file import load_yaml
+from schemas.yaml_file import validated
 
 DEPARTMENTS_FILE = SHIPPED["departments.yaml"]
 
@@ -59,15 +59,14 @@ class Registry(BaseModel):
             for name in department.names:
                 for key in self._keys(name):
                     if owner.setdefault(key, department.code) != department.code:
-                        raise ValueError(
-                            f"name {name!r} of {department.code} collides with {owner[key]}"
-                        )
+                        raise ValueError(f"{department.code} 的名称“{name}”与 {owner[key]} "
+                                         "重名（collides）")
         senders: dict[str, str] = {}
         for department in self.departments:
             for address in department.mail_addresses:
                 if senders.setdefault(address, department.code) != department.code:
-                    raise ValueError(f"address {address} of {department.code} is also "
-                                     f"{senders[address]}'s")
+                    raise ValueError(f"{department.code} 的邮箱 {address} 也是 "
+                                     f"{senders[address]} 的邮箱")
         return self
 
     def _strip_city(self, key: str) -> str:
@@ -132,9 +131,8 @@ class Registry(BaseModel):
 
 def load_registry(path: Path | None = None) -> Registry:
     parameters = get_round()
-    data = load_yaml(path or office_file("departments.yaml"))
     prefixes = tuple(normalise_name(p) for p in (parameters.city, parameters.city_short))
-    return Registry.model_validate({**data, "city_prefixes": prefixes})
+    return validated(Registry, path or office_file("departments.yaml"), city_prefixes=prefixes)
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.office_files import SHIPPED, office_file
-from schemas.yaml_file import load_yaml
+from schemas.yaml_file import validated
 
 ROUND_FILE = SHIPPED["round.yaml"]
 
@@ -30,7 +30,7 @@ class Round(BaseModel):
     @model_validator(mode="after")
     def _years_in_order(self) -> Round:
         if not self.first_year <= self.last_year < self.report_year:
-            raise ValueError("need first_year <= last_year < report_year")
+            raise ValueError("年度须满足 first_year ≤ last_year < report_year")
         return self
 
     @property
@@ -55,16 +55,16 @@ class RoundParameters(BaseModel):
     def _no_placeholder_left(self) -> RoundParameters:
         texts = [self.city, self.city_short, self.province, *map(str, self.report.values())]
         if any("XX" in text.upper() for text in texts):
-            raise ValueError("round.yaml still holds a literal XX placeholder")
+            raise ValueError("round.yaml 中仍有未填写的 XX")
         unlabelled = set(self.report) - set(self.report_labels)
         if unlabelled:
-            raise ValueError(f"round.yaml report values without a report_labels entry: "
+            raise ValueError(f"round.yaml 的 report 中这些项在 report_labels 中没有说明："
                              f"{sorted(unlabelled)}")
         return self
 
 
 def load_round(path: Path | None = None) -> RoundParameters:
-    return RoundParameters.model_validate(load_yaml(path or office_file("round.yaml")))
+    return validated(RoundParameters, path or office_file("round.yaml"))
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,14 @@ from samples.corpus import CorpusWriter
 from samples.figures import sample_figures
 from schemas.catalogue import Catalogue, get_catalogue
 from schemas.departments import Registry, get_registry
-from schemas.round import RoundParameters, get_round
+from schemas.round import RoundParameters, activate, get_round
+
+
+@pytest.fixture(autouse=True)
+def _round_of_round_yaml():
+    """A test that opens a new round in this process leaves round.yaml's in force after."""
+    yield
+    activate(None)
 
 
 @pytest.fixture(scope="session")

@@ -41,11 +41,10 @@ class LatestVersion:
 def last_alert(session: Session, department: str, kinds: tuple[str, ...]) -> Alert | None:
     """The department's newest mail of these kinds in the open round: what it was told
     in the round before says nothing of this one."""
-    opened = (select(ReportingRound.opened_at).where(ReportingRound.closed_at.is_(None))
-              .order_by(ReportingRound.id.desc()).limit(1).scalar_subquery())
+    ended = select(func.max(ReportingRound.closed_at)).scalar_subquery()
     return session.scalars(
         select(Alert).where(Alert.department_code == department, Alert.kind.in_(kinds),
-                            Alert.created_at >= func.coalesce(opened, Alert.created_at))
+                            Alert.created_at >= func.coalesce(ended, Alert.created_at))
         .order_by(Alert.id.desc()).limit(1)).first()
 
 
