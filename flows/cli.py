@@ -253,6 +253,8 @@ def _open_warehouse() -> Warehouse:
     settings.ensure_dirs()
     warehouse = Warehouse(settings.warehouse_url)
     warehouse.init()
+    for change in warehouse.reference_changes:
+        console.print(escape(f"指标目录有变化：{change}。"), highlight=False)
     return warehouse
 
 

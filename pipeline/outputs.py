@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from products.tables import PRODUCT_FILES, write_exports
 from report.figures import figures_by_indicator
+from schemas.office_files import SHIPPED, office_file
 from schemas.round import get_round
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, TableRow, consolidated_table, ledger, open_issues
+
+# What the products in a folder were built from (the office's catalogue files and the
+# round): a run rebuilds them when it differs, with or without a new submission.
+BUILT_FROM = ".built_from"
 
 
 @dataclass(slots=True)
@@ -17,6 +23,14 @@ class Products:
     paths: list[Path]
     table: list[TableRow]
     ledger: list[LedgerRow]
+    why_zh: str = ""  # why they were rebuilt though nothing new was loaded
+
+
+def built_from(warehouse: Warehouse) -> str:
+    digest = hashlib.sha256(repr(warehouse.round).encode())
+    for name in SHIPPED:
+        digest.update(office_file(name).read_bytes())
+    return digest.hexdigest()
 
 
 def export_products(warehouse: Warehouse, out_dir: Path) -> Products:
@@ -32,6 +46,7 @@ def export_products(warehouse: Warehouse, out_dir: Path) -> Products:
                                   get_round()).items()}
     paths = write_exports(out_dir, table, rows, issues, warehouse.catalogue, warehouse.years,
                           names, usage)
+    (out_dir / BUILT_FROM).write_text(built_from(warehouse), encoding="utf-8")
     return Products(paths, table, rows)
 
 
@@ -40,6 +55,15 @@ def refresh_outputs(warehouse: Warehouse, out_dir: Path, changed: bool) -> Produ
     while the round is signed (定稿)."""
     if warehouse.locked():
         return None
-    if not changed and all((out_dir / name).exists() for name in PRODUCT_FILES):
-        return None
-    return export_products(warehouse, out_dir)
+    why = ""
+    if not changed:
+        if not all((out_dir / name).exists() for name in PRODUCT_FILES):
+            why = "产出文件不全"
+        elif not (out_dir / BUILT_FROM).is_file() or \
+                (out_dir / BUILT_FROM).read_text(encoding="utf-8") != built_from(warehouse):
+            why = "指标目录、单位名录、报告模板或轮次设置有变化"
+        else:
+            return None
+    products = export_products(warehouse, out_dir)
+    products.why_zh = why
+    return products

@@ -39,6 +39,9 @@ class RunSummary:
     crashed: list[str] = field(default_factory=list)  # earlier runs found dead, taken over
     intake: list[str] = field(default_factory=list)  # what the mailbox pass before it did
     signed_zh: str = ""  # the round is locked: where the signed products are, what changed
+    # Why the products were rebuilt without a new submission: the catalogue or the
+    # settings changed, or they were missing.
+    rebuilt_zh: str = ""
 
     @property
     def nothing_processed(self) -> bool:
@@ -62,6 +65,8 @@ class RunSummary:
                      f"已解决 {self.resolved} 项。")
         if self.signed_zh:
             lines.append(self.signed_zh)
+        elif not self.changed and self.rebuilt_zh:
+            lines.append(f"没有新的或更正的报送；{self.rebuilt_zh}，汇总表和报告已重新生成。")
         elif not self.changed:
             lines.append("没有新的或更正的报送，汇总表和报告保持不变。")
         if self.late:
@@ -119,6 +124,7 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         report_gaps=draft.gaps if draft else [], report_written=draft is not None,
         problems=[(p.file_name, describe_problem(p)) for p in problems],
         files_failed=len(report.failures), signed_zh=signed_zh,
+        rebuilt_zh=products.why_zh if products else "",
     )
 
 

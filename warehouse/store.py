@@ -33,6 +33,8 @@ class Warehouse:
         self.catalogue = catalogue or get_catalogue()
         self.registry = registry or get_registry()
         self.round: Round = get_round().round
+        # What init found changed in the catalogue or registry: the products are rebuilt.
+        self.reference_changes: list[str] = []
         self.years = self.round.years
 
     def init(self) -> None:
@@ -41,7 +43,8 @@ class Warehouse:
         warehouse's open round as the round in force."""
         upgrade(self.engine)
         with self.begin() as session:
-            self.catalogue = sync_reference_data(session, self.catalogue, self.registry)
+            synced = sync_reference_data(session, self.catalogue, self.registry)
+            self.catalogue, self.reference_changes = synced.catalogue, synced.changes
             record = ensure_open(session, configured_round().round, SYSTEM_USER)
             self.use_round(as_round(record, configured_round().round))
 
