@@ -318,8 +318,7 @@ def impose(session: Session, department: str | None) -> list[Issue]:
             _entered(row, decision)
         elif decision.action in CARRIED_ACTIONS and observation is not None \
                 and not _same(observation, decision):
-            if not (decision.action == "keep" and observation.raw_value == decision.raw_value):
-                opened.append(_revised(session, decision, observation))
+            opened.append(_revised(session, decision, observation))
             _carried(row, decision)
     return [issue for issue in opened if issue is not None]
 
@@ -373,8 +372,14 @@ def _revised(session: Session, decision: Decision, observation: Observation) -> 
     submission = session.get(Submission, observation.submission_id)
     name = _indicator_name(session, decision.indicator_code)
     note = f"（单位备注：{observation.note}）" if observation.note else ""
-    message = (f"「{name}」{decision.year}年填报“{observation.raw_value}”，与上轮已采用值"
-               f"“{decision.after or '不适用'}”不同，待联席办确认{note}；确认前仍采用上轮的数值。")
+    kept = decision.after or "不适用"
+    if decision.action == "keep" and observation.raw_value == decision.raw_value:
+        message = (f"「{name}」{decision.year}年填报“{observation.raw_value}”，联席办此前已不采用"
+                   f"这一修订（{decision.reason}），仍采用上轮已采用值“{kept}”{note}；"
+                   "如需采用请联席办确认。")
+    else:
+        message = (f"「{name}」{decision.year}年填报“{observation.raw_value}”，与上轮已采用值"
+                   f"“{kept}”不同，待联席办确认{note}；确认前仍采用上轮的数值。")
     return _raise(session, decision, REVISION_RULE, "warning", message, observation,
                   submission)
 
