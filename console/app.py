@@ -85,6 +85,8 @@ def create_app(settings: Settings, warehouse: Warehouse,
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:  # noqa: ANN001
+        if not request.url.path.startswith("/static/"):
+            warehouse.follow_round()  # a new round opened from the command line shows at once
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"

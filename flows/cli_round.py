@@ -61,7 +61,6 @@ def new_command(
         f"在 {settings.outputs_dir / 'templates'}。"), highlight=False)
     console.print(f"已给 {opened.mails} 个单位生成新一轮通知邮件（附预填的填报表）。")
     deliver_queued(warehouse, settings)
-    console.print("如审核台正在运行，请重新启动它（huizong console），以便显示新一轮。")
 
 
 @round_app.command("deadline", cls=ChineseCommand)

@@ -54,6 +54,8 @@ class Overview:
     awaiting: list[Awaiting] = field(default_factory=list)  # what the office may decide
     held: list[HeldFile] = field(default_factory=list)
     signed: Signed | None = None  # the round is locked
+    round_name: str = ""
+    years: tuple[int, ...] = ()
 
 
 def overview(warehouse: Warehouse, settings: Settings, scope: Scope) -> Overview:
@@ -75,7 +77,8 @@ def overview(warehouse: Warehouse, settings: Settings, scope: Scope) -> Overview
                     [f"{f.indicator.name}（{f.text}）：{'；'.join(f.to_verify)}"
                      for f in figures if f.check],
                     products, operations_zh(warehouse, settings), needing_decision(found),
-                    held_files(warehouse), signed(warehouse))
+                    held_files(warehouse), signed(warehouse), parameters.round.name,
+                    warehouse.years)
 
 
 @dataclass(slots=True)

@@ -139,6 +139,7 @@ class Review:
         settings = self.settings
         with self.warehouse.exclusive(wait_seconds=settings.lock_wait_seconds,
                                       stale_after=settings.lock_stale_seconds):
+            self.warehouse.follow_round()
             with self.warehouse.begin() as session:
                 decision = take(session)
             if after is not None:

@@ -16,7 +16,7 @@ from warehouse.engine import get_engine, transaction
 from warehouse.load import prior_values
 from warehouse.migrate import upgrade
 from warehouse.models import Run, utcnow
-from warehouse.rounds import as_round, ensure_open
+from warehouse.rounds import as_round, ensure_open, open_round
 from warehouse.run_lock import HolderInfo, RunLock, WarehouseBusy, holder_info, within
 from warehouse.sync import sync_reference_data
 from warehouse.table import LedgerRow, consolidated_table, ledger
@@ -51,6 +51,15 @@ class Warehouse:
     def use_round(self, current: Round) -> None:
         activate(current)
         self.round, self.years = current, current.years
+
+    def follow_round(self) -> Round:
+        """The open round as the warehouse says it now: a long-running process (the
+        console) follows a `round new` taken by another."""
+        with self.begin() as session:
+            record = open_round(session)
+            if record is not None and record.name != self.round.name:
+                self.use_round(as_round(record, configured_round().round))
+        return self.round
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
