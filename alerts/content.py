@@ -319,12 +319,14 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
                  opened: int, resolved: int, problems: list[list[str]] | None = None,
                  operations: list[list[str]] | None = None,
                  mailbox: list[list[str]] | None = None,
-                 report: list[list[str]] | None = None) -> Mail:
+                 report: list[list[str]] | None = None,
+                 revisions: list[list[str]] | None = None) -> Mail:
     """`problems`: [file, what happened] of files nobody's sender is to blame for;
     `operations`: [time, what happened] of the pipeline itself (a run that died, mail that
     could not be delivered); `mailbox`: [time, sender, subject, what happened] of messages
     in the office mailbox nothing was taken from; `report`: [what, why] of the report's
-    figures that are missing (待补) or rest on a flagged value (待核)."""
+    figures that are missing (待补) or rest on a flagged value (待核); `revisions`:
+    [department, what, file and cell] of past years revised, waiting for the office."""
     subject = f"{ctx.prefix}报送情况日报（{ctx.today.month}月{ctx.today.day}日）"
     counts = {status: sum(1 for row in ledger if row[-1] == LEDGER_ZH[status])
               for status in LEDGER_ZH}
@@ -336,37 +338,26 @@ def summary_mail(ctx: Context, ledger: list[list[str]], loaded: list[list[str]],
             f"收到 {len(loaded)} 个新版本，新发现问题 {opened} 项，解决 {resolved} 项。")
     ledger_header = ["单位", "应报", "已采用", "待改错误", "待核提醒", "状态"]
     loaded_header = ["单位", "文件", "版本", "结果"]
-    problem_header = ["文件", "情况"]
-    problem_note = "以下文件未能处理（不是报送单位的问题，未通知单位）："
-    operations_header = ["时间", "情况"]
-    operations_note = "系统运行情况（无需各单位处理）："
-    mailbox_header = ["收到时间", "发件人", "主题", "情况"]
-    mailbox_note = "邮箱中以下邮件没有可采用的填报表，请查看："
-    report_header = ["报告中的数字", "情况"]
-    report_note = (f"报告初稿中待补的数据和基于有提醒数值的数字（共 {len(report or [])} 处，"
-                   "正文中以【待补】【待核】标出）：")
+    sections = [  # (what it is, its columns, its rows): only those with rows are written
+        (f"修订往年数据、待联席办决定的数值（共 {len(revisions or [])} 项，已采用的数值暂不变，"
+         "用 huizong review accept / reject 或审核台决定）：",
+         ["单位", "修订", "文件、单元格"], revisions),
+        ("以下文件未能处理（不是报送单位的问题，未通知单位）：", ["文件", "情况"], problems),
+        ("系统运行情况（无需各单位处理）：", ["时间", "情况"], operations),
+        ("邮箱中以下邮件没有可采用的填报表，请查看：", ["收到时间", "发件人", "主题", "情况"],
+         mailbox),
+        (f"报告初稿中待补的数据和基于有提醒数值的数字（共 {len(report or [])} 处，"
+         "正文中以【待补】【待核】标出）：", ["报告中的数字", "情况"], report),
+    ]
+    written = [(note, header, rows) for note, header, rows in sections if rows]
     text = "\n".join([body, "", _text_table([ledger_header, *ledger]), "",
                       "新收到的版本：", _text_table([loaded_header, *loaded]) if loaded else "  无",
-                      *(["", problem_note, _text_table([problem_header, *problems])]
-                        if problems else []),
-                      *(["", operations_note, _text_table([operations_header, *operations])]
-                        if operations else []),
-                      *(["", mailbox_note, _text_table([mailbox_header, *mailbox])]
-                        if mailbox else []),
-                      *(["", report_note, _text_table([report_header, *report])]
-                        if report else []),
+                      *(line for note, header, rows in written
+                        for line in ("", note, _text_table([header, *rows]))),
                       "", ctx.signature])
     tables = [_table(ledger_header, ledger),
-              "<p>新收到的版本：</p>" + (_table(loaded_header, loaded) if loaded else "<p>无</p>")]
-    if problems:
-        tables.append(f"<p>{escape(problem_note)}</p>" + _table(problem_header, problems))
-    if operations:
-        tables.append(f"<p>{escape(operations_note)}</p>"
-                      + _table(operations_header, operations))
-    if mailbox:
-        tables.append(f"<p>{escape(mailbox_note)}</p>" + _table(mailbox_header, mailbox))
-    if report:
-        tables.append(f"<p>{escape(report_note)}</p>" + _table(report_header, report))
+              "<p>新收到的版本：</p>" + (_table(loaded_header, loaded) if loaded else "<p>无</p>"),
+              *(f"<p>{escape(note)}</p>" + _table(header, rows) for note, header, rows in written)]
     return Mail(subject, text, _html([escape(body), escape(ctx.signature).replace("\n", "<br>")],
                                      tables))
 

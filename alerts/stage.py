@@ -37,6 +37,7 @@ from config.clock import local_now, local_text, to_local
 from report.figures import Figure, figures_by_indicator, open_warnings
 from schemas.completeness import missing_indicators
 from schemas.departments import Department, Registry
+from schemas.issue import REVISION_RULE
 from schemas.labels import LEDGER_ZH, SUBMISSION_STATUS_ZH
 from schemas.messages import split_message, without_place
 from schemas.observation import UNREADABLE_RULES
@@ -319,8 +320,11 @@ def _daily_summary(session: Session, ctx: Context, registry: Registry,
     report = ([[f.marker.strip("【】"), "数据暂缺（未报送或未通过校验）"] for f in figures if f.gap]
               + [[f"{f.indicator.name}（{f.text}）", "；".join(f.to_verify)]
                  for f in figures if f.check])
+    revisions = [[names.get(i.department_code or "", ""), split_message(i.message_zh)[0],
+                  f"{name}，{i.sheet}!{i.cell}"] for i, name in open_issues(session)
+                 if i.rule == REVISION_RULE and i.state == "open"]
     mail = summary_mail(ctx, ledger_rows, loaded_rows, len(opened), len(resolved), problems,
-                        _operations(session, since), mailbox, report)
+                        _operations(session, since), mailbox, report, revisions)
     return _Draft("summary", registry.office, mail, digest=ctx.today.isoformat())
 
 

@@ -101,6 +101,9 @@ def test_a_revision_of_a_past_year_waits_for_the_office(warehouse, settings, tmp
     mail = _mail(settings, "issues")
     assert "1项待联席办确认" in mail or "1 项数值与已采用的数值不同" in mail
     assert "暂不采用，待联席办确认后告知，贵单位无需为此重新报送" in mail
+    summary = [m for m in parse_outbox(settings.outbox_dir) if m.kind == "summary"][-1].text
+    assert "修订往年数据、待联席办决定的数值（共 1 项" in summary
+    assert f"与上轮已采用值“{old:g}”不同" in summary and "检察院-修订.xlsx，" in summary
 
     # Declined: the carried value stays; sent again, the office hears it was declined.
     review.reject("检察院", CASES, revised_year, "与年报不符", "吴敏")
