@@ -25,6 +25,7 @@ Every decision belongs to the round it was taken in; only the open round's are a
 from __future__ import annotations
 
 import json
+import math
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
@@ -356,7 +357,10 @@ def _same(observation: Observation, decision: Decision) -> bool:
     kept = json.loads(decision.detail or "{}")
     if observation.parse_status == "not_applicable" or kept.get("not_applicable"):
         return observation.parse_status == "not_applicable" and bool(kept.get("not_applicable"))
-    return observation.value == decision.value
+    # A carried value written into a template in the reporting unit (0.35 万人次) reads
+    # back as 3500.0000000000005: the same value.
+    return observation.value is not None and decision.value is not None and math.isclose(
+        observation.value, decision.value, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _carried(row: AcceptedValue, decision: Decision) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from alerts.stage import run_alerts
 from config import PROJECT_ROOT
+from forms.layout import FIRST_DATA_ROW, FIXED_HEADERS
 from pipeline.review import Review, awaiting
 from pipeline.rounds import RoundRefused, next_round, open_next
 from schemas.round import configured_round
@@ -122,3 +123,37 @@ def test_a_revision_of_a_past_year_waits_for_the_office(warehouse, settings, tmp
     assert _table(warehouse)[(CASES, revised_year)].value == old + 4
     told = _mail(settings, "decision")
     assert f"修订“{old + 4:g}”（上轮已采用“{old:g}”），经联席办核实，确认采用" in told
+
+
+def test_every_prefilled_template_comes_back_without_a_revision(warehouse, settings):
+    """Each department sends its pre-filled template back with only the new year added:
+    every carried value reads back as the same value (units, 不适用 and decimals
+    included), so nothing is a revision."""
+    for source in sorted((PROJECT_ROOT / "inbox").rglob("*")):
+        if source.is_file():
+            drop(settings, source, folder=source.parent.name
+                 if source.parent.name != "inbox" else None)
+    run(warehouse, settings)
+    first = configured_round().round
+    opened = open_next(warehouse, settings, next_round(
+        first.first_year + 1, first.last_year + 1,
+        first.deadline.replace(year=first.deadline.year + 1)), "吴敏")
+    carried = _table(warehouse)
+    for template in opened.templates:
+        book = openpyxl.load_workbook(template)
+        sheet = book.worksheets[0]
+        newest = len(FIXED_HEADERS) + len(warehouse.years)
+        for row in range(FIRST_DATA_ROW, sheet.max_row + 1):
+            if sheet.cell(row, 2).value:
+                sheet.cell(row, newest).value = sheet.cell(row, newest - 1).value
+        book.save(template)
+        drop(settings, template)
+    run(warehouse, settings)
+    assert [i for i in issues(warehouse) if i.rule == "revision"] == []
+    table = _table(warehouse)
+    filled = {key: row for key, row in carried.items() if key[1] < warehouse.years[-1]
+              and row.status == "ok"}
+    assert filled
+    assert all(table[key].value == row.value and table[key].source_file.endswith(".xlsx")
+               and table[key].source_file.startswith(str(first.report_year + 1))
+               for key, row in filled.items())
