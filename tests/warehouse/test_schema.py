@@ -38,3 +38,38 @@ def test_sqlite_pragmas(tmp_path):
 def test_the_quick_head_check_agrees_with_alembic(warehouse):
     assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert current_revision(warehouse.engine) == head_revision()
+
+
+def test_a_warehouse_from_before_rounds_is_upgraded_into_its_first_round(warehouse_url):
+    """Data written before migration 0010 belongs, after it, to round.yaml's round; the
+    migration goes down and up again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from schemas.round import configured_round
+    from warehouse.engine import get_engine
+
+    engine = get_engine(warehouse_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+        connection.execute(text(
+            "INSERT INTO departments (code, name, full_name, email) VALUES "
+            "('edu', '市教育局', '青源市教育局', 'a@example.gov.cn')"))
+        connection.execute(text(
+            "INSERT INTO issues (department_key, department_code, indicator_code, year, rule,"
+            " scope, severity, state, message_zh, explanation, raw_value, sheet, cell, cells,"
+            " first_seen, last_seen) VALUES ('edu', 'edu', 'edu.x', 2024, 'missing_value', '',"
+            " 'error', 'open', '未填', '', '', '', '', '', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)"))
+    store = Warehouse(warehouse_url)
+    store.init()
+    assert store.round.name == configured_round().round.name
+    with store.engine.begin() as connection:
+        [(round_id, name)] = connection.execute(text("SELECT id, name FROM rounds")).all()
+        assert connection.execute(text("SELECT round_id FROM issues")).scalar() == round_id
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+        command.upgrade(config, "head")
+    assert name == configured_round().round.name
