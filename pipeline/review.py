@@ -193,7 +193,8 @@ class Review:
             version = session.execute(
                 select(Submission, File).join(File, File.id == Submission.file_id)
                 .where(Submission.department_code == code,
-                       File.original_name == file_name.strip())
+                       File.original_name == file_name.strip(),
+                       in_open_round(Submission.round_id))
                 .order_by(Submission.version.desc()).limit(1)).first()
         if version is None:
             return self._release(code, file_name.strip(), reason, by)
