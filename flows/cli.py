@@ -83,6 +83,7 @@ def init_command(
         "HUIZONG_CATALOGUE_DIR，供联席办修改（已有的文件不会被覆盖）")] = False,
 ) -> None:
     """初始化：创建目录，建立或升级数据仓库（数据库结构、指标目录、单位名录、报送轮次）。"""
+    from report.figures import template_problems
     from schemas.office_files import SHIPPED, copy_shipped, office_file
     from warehouse.store import Warehouse
 
@@ -108,6 +109,8 @@ def init_command(
     round_ = warehouse.round
     console.print(f"当前轮次：{round_.name}（{round_.first_year}—{round_.last_year}年，"
                   f"截止 {round_.deadline.isoformat()}）")
+    for line in template_problems(warehouse.catalogue):
+        console.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
 
 
 def _safe_url(url: str) -> str:

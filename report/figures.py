@@ -249,6 +249,22 @@ def _qualify_mixed_sentences(block: ResolvedBlock, years: tuple[int, ...]) -> No
         sentence = []
 
 
+def template_problems(catalogue: Catalogue) -> list[str]:
+    """The report template's bindings to indicators the catalogue does not have, one
+    Chinese line each (`huizong init` says them; a run prints them as 【待补】 gaps)."""
+    lines = []
+    for block in load_template():
+        for position, part in enumerate(block.parts):
+            if isinstance(part, Binding) and part.kind != "param" \
+                    and not catalogue.has(part.key):
+                retired = next((r for r in catalogue.retired if r.code == part.key), None)
+                what = (f"已停用的指标「{retired.name}」" if retired is not None
+                        else "目录中没有的指标")
+                lines.append(f"{office_file('template.md')}：“{_sentence(block, position)}”引用了"
+                             f"{what}（{part.key}），报告中将标为【待补】，请修改这句话。")
+    return lines
+
+
 def check_sums(blocks: list[Block], catalogue: Catalogue) -> None:
     """A five-year sum of a stock, a roster or the same households counted every year
     would print as distinct (受惠家庭398户 for 70+76+80+84+88): refused, naming the

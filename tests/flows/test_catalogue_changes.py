@@ -124,6 +124,8 @@ def test_retiring_an_indicator_closes_its_issues_and_leaves_a_gap(office):
                    for row in _csv(settings, "indicator_table.csv"))
     ledger = {row["department"]: row for row in _csv(settings, "ledger.csv")}
     assert "待修改" not in " ".join(ledger[_name(root, owner)].values())
+    checked = _huizong(root, "init")  # the office is told which sentence to rewrite
+    assert f"引用了已停用的指标「{retired['name']}」（{retired['code']}）" in checked
 
 
 def test_a_renamed_indicator_still_reads_its_old_name(office):
