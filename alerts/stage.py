@@ -12,10 +12,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from alerts.annotate import CellProblem, annotated_workbook
 from alerts.content import (
     ChangeLine,
     Context,
@@ -67,6 +67,9 @@ from warehouse.problems import describe_problem, open_problems
 from warehouse.run_lock import crash_text
 from warehouse.store import Warehouse
 from warehouse.table import LedgerRow, consolidated_table, ledger, open_issues
+
+if TYPE_CHECKING:  # openpyxl, which the annotation needs, only when a mail marks cells
+    from alerts.annotate import CellProblem
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +250,8 @@ def issue_lines(held: Sequence[tuple[Issue, str]], names: dict[str, str]
 
     Every cell the problem involves is listed: an error in a relation drops its partner
     cells' values too, and the department must see that they were not taken either."""
+    from alerts.annotate import CellProblem  # openpyxl: only for a mail that lists cells
+
     lines, problems = [], {}
     for issue, file_name in held:
         problem, suggestion = split_message(without_place(issue.message_zh, issue.cells))
@@ -275,6 +280,8 @@ def _elsewhere(ctx: Context, registry: Registry, department: Department,
 def annotated_copy(file: File, problems: list[CellProblem]) -> tuple[str, bytes] | None:
     """The department's own workbook with its problems marked; when marking it fails,
     the mail goes without it (and says so)."""
+    from alerts.annotate import annotated_workbook
+
     try:
         data = annotated_workbook(Path(file.archived_path), problems)
     except Exception:

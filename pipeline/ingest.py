@@ -27,7 +27,6 @@ from pipeline.validation import validate_isolating
 from schemas.issue import Issue as IssueRecord
 from schemas.labels import PROBLEM_STAGE_ZH
 from schemas.observation import ReadResult
-from schemas.validate import ValidationResult, validate
 from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
 from transforms.sandbox import ReaderPool, ReadFailure, ReadJob
 from warehouse.archive import archive_bytes, make_durable
@@ -238,6 +237,9 @@ def _failed(warehouse: Warehouse, report: IngestReport, arrival: Arrival, stage:
 def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | None,
                        report: IngestReport, years: tuple[int, ...] | None,
                        reprocess: Submission | None = None) -> None:
+    # pandas and pandera: only for a run that has files to validate.
+    from schemas.validate import ValidationResult, validate
+
     def check(results: list[ReadResult]) -> ValidationResult:
         departments = sorted({r.department for r in results if r.department})
         return validate(results, warehouse.prior_values(departments),

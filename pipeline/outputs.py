@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from products.tables import PRODUCT_FILES, write_exports
+from products import PRODUCT_FILES
 from report.figures import figures_by_indicator
 from schemas.office_files import SHIPPED, office_file
 from schemas.round import get_round
@@ -44,6 +44,8 @@ def export_products(warehouse: Warehouse, out_dir: Path) -> Products:
     usage = {code: (figure.value, figure.aggregation_zh) for code, figure in
              figures_by_indicator(table, warehouse.catalogue, warehouse.registry,
                                   get_round()).items()}
+    from products.tables import write_exports  # openpyxl, only when the products change
+
     paths = write_exports(out_dir, table, rows, issues, warehouse.catalogue, warehouse.years,
                           names, usage)
     (out_dir / BUILT_FROM).write_text(built_from(warehouse), encoding="utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 from config import Settings
 from config.clock import local_text
 from pipeline.outputs import export_products
-from products.tables import PRODUCT_FILES
+from products import PRODUCT_FILES
 from report.build import build_report
 from schemas.describe import format_number
 from schemas.labels import CELL_STATUS_ZH

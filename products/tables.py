@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from config.clock import iso_local, local_text
 from forms.printing import print_ready
+from products import PRODUCT_FILES
 from schemas.catalogue import Catalogue, Indicator
 from schemas.issue import SEVERITY_ORDER
 from schemas.labels import CELL_STATUS_ZH, LEDGER_ZH, SEVERITY_ZH, issue_state_zh
@@ -47,7 +48,6 @@ STATUS_MEANING_ZH = {
 }
 
 NOT_IN_REPORT_ZH = "报告未引用"
-PRODUCT_FILES = ("indicator_table.csv", "issues.csv", "ledger.csv", "indicator_table.xlsx")
 # Codes stay stable for programs; each code column is followed (at the end, so no
 # program's column moves) by its Chinese label for the person who opens the file.
 TABLE_COLUMNS = ("indicator_code", "indicator_name", "unit", "department", "year", "value",

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from report.charts import section_charts
-from report.docx_writer import write_docx
 from report.figures import Figure, Resolver, open_warnings, resolve_blocks
 from report.markdown import write_markdown
 from report.template import load_template
@@ -41,6 +40,9 @@ def build_report(warehouse: Warehouse, out_dir: Path) -> ReportResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = section_charts(table, warehouse.catalogue, warehouse.years, out_dir / "charts")
     from_settings = resolver.from_settings_zh()
+    # python-docx, lxml and openpyxl: only for a run that writes the report.
+    from report.docx_writer import write_docx
+
     paths = [
         write_markdown(out_dir / "report.md", blocks, resolver.figures, table, warehouse.years,
                        charts, from_settings),
