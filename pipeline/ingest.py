@@ -37,6 +37,7 @@ from warehouse.load import (
     current_versions,
     department_key,
     load_submission,
+    retire_unused,
 )
 from warehouse.models import File, Submission, as_utc
 from warehouse.problems import record_problem, resolve_inbox_problems_except, resolve_problems
@@ -290,13 +291,19 @@ def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[
                         outcome = load_submission(session, arrival.incoming, result,
                                                   assessments.get(sha, []),
                                                   issues.get(sha, []), run_id,
-                                                  reprocess=reprocess)
+                                                  reprocess=reprocess, retire=False)
                 except Exception as error:
                     if not isolate or is_warehouse_down(error):
                         raise
                     broken.append((arrival, traceback.format_exc()))
                     continue
                 loaded.append((arrival, sha, outcome))
+            newest = {outcome.department or f"?{sha}": outcome.submission_id
+                      for _, sha, outcome in loaded
+                      if outcome.submission_id is not None
+                      and outcome.status not in ("held", "unchanged")}
+            for key, submission_id in newest.items():
+                retire_unused(session, key, submission_id)
             resolve_problems(session, [sha for _, sha, _ in loaded])
         return loaded, broken
 

@@ -82,9 +82,12 @@ def current_versions(session: Session) -> set[str]:
 
 def load_submission(session: Session, incoming: IncomingFile, result: ReadResult,
                     assessments: Sequence[Assessment], issues: Sequence[IssueRecord],
-                    run_id: int | None, *, reprocess: Submission | None = None) -> LoadOutcome:
+                    run_id: int | None, *, reprocess: Submission | None = None,
+                    retire: bool = True) -> LoadOutcome:
     """Load a new version, or with `reprocess` re-apply an archived version in place
-    (after a catalogue or rule fix): the same input gives the same rows."""
+    (after a catalogue or rule fix): the same input gives the same rows. `retire=False`
+    leaves superseding the older versions to the caller (`retire_unused` once after a
+    department's files of a run: per file it costs a query over every earlier version)."""
     outcome = LoadOutcome(result.department)
     file = _file_row(session, incoming, result)
     key = department_key(result)
@@ -133,13 +136,14 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
     submission.values_accepted = outcome.values_accepted
     submission.errors, submission.warnings = errors, warnings
     submission.loaded_at = utcnow()
-    _retire_unused(session, key, submission.id)
+    if retire:
+        retire_unused(session, key, submission.id)
     outcome.submission_id, outcome.version = submission.id, submission.version
     outcome.status = submission.status
     return outcome
 
 
-def _retire_unused(session: Session, key: str, newest_id: int) -> None:
+def retire_unused(session: Session, key: str, newest_id: int) -> None:
     """A department's submission is the set of its files still in use: an older version
     is superseded only once none of its values is taken (or pending) and none of its
     problems is open — a second file holding other indicators does not replace the first.
