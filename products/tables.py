@@ -55,6 +55,7 @@ TABLE_COLUMNS = ("indicator_code", "indicator_name", "unit", "department", "year
 ISSUE_COLUMNS = ("department", "file", "sheet", "cell", "indicator_code", "year", "raw_value",
                  "rule", "severity", "message_zh", "state", "first_seen", "last_seen",
                  "severity_zh", "state_zh")
+CARRIED_NOTE_ZH = "（上轮已采用）"  # a value of an earlier round, not sent again in this one
 LEDGER_COLUMNS = ("department", "expected", "received", "accepted", "open_errors",
                   "open_warnings", "last_submission", "mail_sender", "mail_sent_at", "status",
                   "status_zh")
@@ -99,7 +100,8 @@ def write_exports(out_dir: Path, table: list[TableRow], ledger: list[LedgerRow],
     paths = [out_dir / name for name in PRODUCT_FILES]
     _write_csv(paths[0], TABLE_COLUMNS, (
         [r.indicator_code, r.indicator_name, r.unit, r.department, r.year, _number(r.value),
-         r.status, r.source_file, r.source_cell, CELL_STATUS_ZH[r.status]] for r in table))
+         r.status, r.source_file, r.source_cell,
+         CELL_STATUS_ZH[r.status] + (CARRIED_NOTE_ZH if r.carried else "")] for r in table))
     _write_csv(paths[1], ISSUE_COLUMNS, (
         [*row, SEVERITY_ZH[str(row[8])], issue_state_zh(str(row[8]), str(row[10]))]
         for row in issue_rows(issues, names)))

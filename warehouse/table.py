@@ -10,9 +10,17 @@ from sqlalchemy.orm import Session, aliased
 
 from schemas.catalogue import Catalogue
 from schemas.departments import Registry
-from warehouse.decisions import review_states
+from warehouse.decisions import CARRIED_ACTIONS, review_states
 from warehouse.mail_log import mail_source, sender_zh
-from warehouse.models import AcceptedValue, File, Issue, Observation, Submission, as_utc
+from warehouse.models import (
+    AcceptedValue,
+    Decision,
+    File,
+    Issue,
+    Observation,
+    Submission,
+    as_utc,
+)
 from warehouse.rounds import in_open_round
 
 STATUSES = ("ok", "warning", "pending", "rejected", "missing", "not_applicable", "entered",
@@ -34,6 +42,7 @@ class TableRow:
     explanation: str
     # What the newest submission typed where it failed validation (rejected, pending).
     submitted: str = ""
+    carried: bool = False  # accepted in an earlier round, not sent again in this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +68,20 @@ def consolidated_table(session: Session, catalogue: Catalogue, registry: Registr
     accepted_obs, rejected_obs = aliased(Observation), aliased(Observation)
     rows = session.execute(
         select(AcceptedValue, accepted_obs.sheet, accepted_obs.cell, File.original_name,
-               rejected_obs.raw_value)
+               rejected_obs.raw_value, Decision.action)
         .outerjoin(accepted_obs, accepted_obs.id == AcceptedValue.observation_id)
+        .outerjoin(Decision, Decision.id == AcceptedValue.decision_id)
         .outerjoin(rejected_obs, rejected_obs.id == AcceptedValue.rejected_observation_id)
         .outerjoin(Submission, Submission.id == accepted_obs.submission_id)
         .outerjoin(File, File.id == Submission.file_id))
-    found = {(a.indicator_code, a.year): (a, sheet, cell, name, typed)
-             for a, sheet, cell, name, typed in rows}
+    found = {(a.indicator_code, a.year): (a, sheet, cell, name, typed, action)
+             for a, sheet, cell, name, typed, action in rows}
     table = []
     for indicator in catalogue.indicators:
         department = registry.get(indicator.department).name
         for year in years:
-            accepted, sheet, cell, file_name, typed = found.get((indicator.code, year),
-                                                                (None, None, None, None, ""))
+            accepted, sheet, cell, file_name, typed, action = found.get(
+                (indicator.code, year), (None, None, None, None, "", None))
             status = _status(accepted)
             if status == "entered":
                 file_name = accepted.explanation
@@ -81,7 +91,8 @@ def consolidated_table(session: Session, catalogue: Catalogue, registry: Registr
             table.append(TableRow(
                 indicator.code, indicator.name, indicator.unit, department, indicator.department,
                 year, value, status, file_name or "", f"{sheet}!{cell}" if cell else "",
-                accepted.explanation if accepted is not None else "", typed or ""))
+                accepted.explanation if accepted is not None else "", typed or "",
+                action in CARRIED_ACTIONS))
     return table
 
 
@@ -124,7 +135,8 @@ def ledger(session: Session, table: list[TableRow], registry: Registry) -> list[
         cells = [r for r in table if r.department_code == department.code]
         accepted = sum(1 for r in cells if r.status in ("ok", "warning", "pending",
                                                         "not_applicable", "entered"))
-        received = sum(1 for r in cells if r.status != "missing")
+        # This round's: a value carried from the round before was not sent in this one.
+        received = sum(1 for r in cells if r.status != "missing" and not r.carried)
         errors = open_issues.get((department.code, "error"), 0)
         review = reviewed.get(department.code)
         if department.code not in last:

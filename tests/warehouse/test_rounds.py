@@ -72,6 +72,13 @@ def test_a_revision_of_a_past_year_waits_for_the_office(warehouse, settings, tmp
                for key in after if key[1] < new.last_year and before[key].status == "ok")
     assert all(after[(code, new.last_year)].status == "missing"
                for code, _ in after if code.startswith("procuratorate."))
+    # Carried values are in use, but nothing was sent in this round yet.
+    ledger = {row.department_code: row for row in warehouse.current_ledger()}
+    carried = sum(1 for key, row in after.items() if row.carried
+                  and key[0].startswith("procuratorate."))
+    assert carried > 0 and ledger["procuratorate"].accepted == carried
+    assert (ledger["procuratorate"].received, ledger["procuratorate"].status) == (
+        0, "not_submitted")
     # The closed round's open issues are closed with it.
     with warehouse.begin() as session:
         closed = session.scalars(select(Issue).where(Issue.indicator_code == ARRESTED)).all()
