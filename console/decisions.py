@@ -15,6 +15,7 @@ from pipeline.review import BadValue, Review, UnknownIndicator
 from pipeline.signoff import lock, unlock
 from warehouse.accounts import Signed
 from warehouse.decisions import DecisionRefused
+from warehouse.models import Decision
 
 router = APIRouter()
 Text = Annotated[str, Form()]
@@ -32,11 +33,14 @@ def _decide(request: Request, back: str, reason: str, done: str,
         return _back(back, "error=reason")
     console = console_of(request)
     try:
-        take(Review(console.warehouse, console.settings))
+        taken = take(Review(console.warehouse, console.settings))
     except BadValue:
         return _back(back, "error=value")
     except (DecisionRefused, UnknownIndicator):
         return _back(back, "error=refused")
+    # Of a revision of a past year, 不采用 keeps the value carried from the round before.
+    if isinstance(taken, Decision) and taken.action == "keep":
+        done = "kept"
     return _back(back, f"done={done}")
 
 

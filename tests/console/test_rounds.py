@@ -2,6 +2,7 @@
 lists a department's revision of a past year as waiting for the office, and takes the
 office's 确认采用 of it."""
 
+import re
 import shutil
 
 import openpyxl
@@ -68,9 +69,21 @@ def test_the_console_follows_a_new_round_and_decides_a_revision(console):
     issues = client.get("/issues?department=youth_league").text
     assert f"与上轮已采用值“{old:g}”不同，待联席办确认" in issues
     assert 'action="/decisions/accept"' in issues
+    assert "采用修订" in issues and "不采用修订" in issues
+    form = {"department": "youth_league", "indicator": CODE, "year": str(revised_year),
+            "back": "/issues?department=youth_league"}
+    declined = client.post("/decisions/reject", data={
+        **form, "reason": "与年报不符", "csrf_token": csrf_of(client)})
+    notice = re.search(r'<p class="notice" role="status">(.*?)</p>', declined.text).group(1)
+    assert "已不采用这一修订" in notice and "空缺" not in notice, notice
+    assert _value(settings, revised_year) == old
+    # The department insists, with a note: the office hears it again and takes it.
+    sheet.cell(row, len(FIXED_HEADERS) + len(new.years) + 1).value = "确系漏计"
+    book.save(settings.inbox_dir / "团市委新一轮（再报）.xlsx")
+    nightly("manual")
+    again = client.get("/issues?department=youth_league").text
+    assert "联席办此前已不采用这一修订（与年报不符）" in again
     done = client.post("/decisions/accept", data={
-        "department": "youth_league", "indicator": CODE, "year": str(revised_year),
-        "reason": "与年报核对无误", "back": "/issues?department=youth_league",
-        "csrf_token": csrf_of(client)})
+        **form, "reason": "电话核实：确系漏计", "csrf_token": csrf_of(client)})
     assert "已确认采用" in done.text
     assert _value(settings, revised_year) == old + 13
