@@ -96,17 +96,25 @@ def list_command() -> None:
 @review_app.command("accept", cls=ChineseCommand)
 def accept_command(department: DepartmentOption, indicator: IndicatorOption, year: YearOption,
                    reason: ReasonOption, by: ByOption = "") -> None:
-    """确认采用一个有提醒的数值：提醒记为“联席办确认”，报告中该数字的【待核】标记去掉。"""
+    """确认采用一个有提醒的数值：提醒记为“联席办确认”，报告中该数字的【待核】标记去掉；
+    单位修订的往年数据，采用修订后的数值。"""
+    from warehouse.decisions import is_revision
+
     _decide(lambda review: review.accept(department, indicator, year, reason, _by(by)),
-            lambda d: f"已确认采用 {indicator} {year}年的数值 {d.raw_value}")
+            lambda d: f"已确认采用 {indicator} {year}年的修订 {d.raw_value}（上轮已采用 "
+                      f"{d.before}）" if is_revision(d) else
+                      f"已确认采用 {indicator} {year}年的数值 {d.raw_value}")
 
 
 @review_app.command("reject", cls=ChineseCommand)
 def reject_command(department: DepartmentOption, indicator: IndicatorOption, year: YearOption,
                    reason: ReasonOption, by: ByOption = "") -> None:
-    """不采用一个数值：该项成为空缺（报告中【待补】），单位收到邮件，重新报送后再校验。"""
+    """不采用一个数值：该项成为空缺（报告中【待补】），单位收到邮件，重新报送后再校验。
+    单位修订往年数据、待联席办确认的，不采用的是这一修订：仍用上轮已采用的数值。"""
     _decide(lambda review: review.reject(department, indicator, year, reason, _by(by)),
-            lambda d: f"已不采用 {indicator} {year}年的数值 {d.before}，该项现为空缺，已通知单位")
+            lambda d: f"已不采用 {indicator} {year}年的修订 {d.before}，仍采用上轮已采用的数值 "
+                      f"{d.after}，已通知单位" if d.action == "keep" else
+                      f"已不采用 {indicator} {year}年的数值 {d.before}，该项现为空缺，已通知单位")
 
 
 @review_app.command("set", cls=ChineseCommand)

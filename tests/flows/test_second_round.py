@@ -127,8 +127,10 @@ def test_a_second_round_carries_values_and_holds_a_revision(example_inbox):
     assert f"{revised.name} {revised_year}年（填报 {new_value:g}" in waiting
 
     # The office accepts the revision: the table, the report and the department's mail.
-    _huizong("review", "accept", "-d", department.name, "--indicator", revised.name,
-             "--year", str(revised_year), "--reason", "与年报核对无误")
+    said = _huizong("review", "accept", "-d", department.name, "--indicator", revised.name,
+                    "--year", str(revised_year), "--reason", "与年报核对无误")
+    assert (f"已确认采用 {revised.name} {revised_year}年的修订 {new_value:g}（上轮已采用 "
+            f"{old_value:g}）") in said
     table = _table(settings)
     assert table[(REVISED_CODE, revised_year)].value == new_value
     told = _text(_newest_mail(settings, "decision", department.code))
