@@ -11,9 +11,11 @@ from config import PROJECT_ROOT
 from forms.layout import FIRST_DATA_ROW, FIXED_HEADERS
 from pipeline.review import Review, awaiting
 from pipeline.rounds import RoundRefused, next_round, open_next
+from pipeline.signoff import SIGNED_DIR, lock
 from schemas.round import configured_round
 from tests.alerts.facts import parse_outbox
 from tests.warehouse.helpers import drop, issues, run
+from warehouse.decisions import lock_state
 from warehouse.models import Issue, ReportingRound, Submission
 from warehouse.rounds import ROUND_END_ZH
 from warehouse.scope import Scope
@@ -164,3 +166,20 @@ def test_every_prefilled_template_comes_back_without_a_revision(warehouse, setti
     assert all(table[key].value == row.value and table[key].source_file.endswith(".xlsx")
                and table[key].source_file.startswith(str(first.report_year + 1))
                for key, row in filled.items())
+
+
+def test_a_signed_round_keeps_its_signed_products_and_the_next_is_open(warehouse, settings):
+    drop(settings, SOURCE)
+    run(warehouse, settings)
+    signed = lock(warehouse, settings, "报市委审定稿", "吴敏")
+    first = configured_round().round
+    opened = open_next(warehouse, settings, next_round(
+        first.first_year + 1, first.last_year + 1,
+        first.deadline.replace(year=first.deadline.year + 1)), "吴敏")
+    kept = settings.outputs_dir / opened.closed.products_folder
+    assert (kept / signed.folder / "report.docx").is_file()
+    assert not (settings.outputs_dir / SIGNED_DIR).exists()
+    assert not warehouse.locked()  # the signature was the closed round's
+    assert (settings.outputs_dir / "report.docx").is_file()
+    with warehouse.begin() as session:
+        assert lock_state(session) is None
