@@ -30,6 +30,7 @@ from schemas.observation import ReadResult
 from transforms.inbox import InboxFile, NotARegularFile, read_regular_file
 from transforms.sandbox import ReaderPool, ReadFailure, ReadJob
 from warehouse.archive import archive_bytes, make_durable
+from warehouse.decisions import Decided
 from warehouse.engine import is_warehouse_down
 from warehouse.load import (
     IncomingFile,
@@ -284,6 +285,7 @@ def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[
                                      list[tuple[Arrival, str]]]:
         loaded, broken = [], []
         with warehouse.begin() as session:
+            decided = Decided.of(session, group[0][1].department)
             for arrival, result in group:
                 sha = result.file_sha256
                 try:
@@ -291,7 +293,8 @@ def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[
                         outcome = load_submission(session, arrival.incoming, result,
                                                   assessments.get(sha, []),
                                                   issues.get(sha, []), run_id,
-                                                  reprocess=reprocess, retire=False)
+                                                  reprocess=reprocess, retire=False,
+                                                  decided=decided)
                 except Exception as error:
                     if not isolate or is_warehouse_down(error):
                         raise

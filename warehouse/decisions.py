@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
@@ -158,18 +159,41 @@ def is_revision(decision: Decision) -> bool:
     return decision.action == "accept" and '"revision"' in (decision.detail or "")
 
 
-def confirmed_values(session: Session, department: str | None
-                     ) -> dict[tuple[str, int], tuple[str, str]]:
-    """(indicator, year) -> (the value confirmed, as typed; its reason): the newest
-    accept of each value, which a later file sending the same value keeps."""
-    if department is None:
-        return {}
-    rows = session.execute(
-        select(Decision.indicator_code, Decision.year, Decision.raw_value, Decision.reason)
-        .where(Decision.department_code == department, Decision.action == "accept",
-               in_open_round(Decision.round_id))
-        .order_by(Decision.id))
-    return {(code, year): (raw, reason) for code, year, raw, reason in rows}
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A department's decisions in force in the open round, read in one query for all of
+    its files of a run (loading a file never takes a decision)."""
+
+    # The newest approve or return.
+    review: Decision | None = None
+    # (indicator, year) -> the newest accept / reject / set / carry / keep on it.
+    values: dict[tuple[str, int], Decision] = field(default_factory=dict)
+    # (indicator, year) -> (the value confirmed, as typed; its reason): the newest accept
+    # of each value, which a later file sending the same value keeps.
+    confirmed: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
+    # Files the office chose after the newest approval.
+    chosen: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, session: Session, department: str | None) -> Decided:
+        if department is None:
+            return cls()
+        rows = list(session.scalars(select(Decision).where(
+            Decision.department_code == department, in_open_round(Decision.round_id))
+            .order_by(Decision.id)))
+        reviews = [d for d in rows if d.action in REVIEW_ACTIONS]
+        review = reviews[-1] if reviews else None
+        return cls(review,
+                   {(d.indicator_code, d.year): d for d in rows if d.action in VALUE_ACTIONS},
+                   {(d.indicator_code, d.year): (d.raw_value, d.reason) for d in rows
+                    if d.action == "accept"},
+                   frozenset(d.file_id for d in rows if d.action == "choose" and d.file_id
+                             and review is not None and d.id > review.id))
+
+    def holds(self, file_id: int) -> bool:
+        """A file of an approved department waits for the office, unless it chose it."""
+        return (self.review is not None and self.review.action == "approve"
+                and file_id not in self.chosen)
 
 
 def _shown(session: Session, row: AcceptedValue | None) -> str:
@@ -289,22 +313,20 @@ def _differs(session: Session, decision: Decision, observation: Observation) -> 
 
 # ── applied on every run ─────────────────────────────────────────────────────
 def in_force(session: Session, department: str) -> dict[tuple[str, int], Decision]:
-    """(indicator, year) -> the newest accept / reject / set on it."""
-    rows = session.scalars(select(Decision).where(
-        Decision.department_code == department, Decision.action.in_(VALUE_ACTIONS),
-        in_open_round(Decision.round_id))
-        .order_by(Decision.id))
-    return {(d.indicator_code, d.year): d for d in rows}
+    """(indicator, year) -> the newest accept / reject / set / carry / keep on it."""
+    return Decided.of(session, department).values
 
 
-def impose(session: Session, department: str | None) -> list[Issue]:
+def impose(session: Session, department: str | None,
+           decided: Decided | None = None) -> list[Issue]:
     """After a file was loaded: a refused value that came back stays refused, an
-    entered value stays while a file disagreeing with it is held for the office.
-    Returns the issues this opened."""
+    entered value stays while a file disagreeing with it is held for the office, a
+    carried value stays while a revision of it waits. Returns the issues this opened."""
     if department is None:
         return []
     opened = []
-    for (indicator, year), decision in in_force(session, department).items():
+    values = (decided or Decided.of(session, department)).values
+    for (indicator, year), decision in values.items():
         row = session.get(AcceptedValue, (indicator, year))
         if row is None or row.decision_id == decision.id:
             continue
@@ -428,19 +450,6 @@ def review_states(session: Session) -> dict[str, Decision]:
                                                   in_open_round(Decision.round_id))
                            .order_by(Decision.id))
     return {d.department_code: d for d in rows if d.department_code}
-
-
-def held(session: Session, department: str | None, file_id: int) -> bool:
-    """A file of an approved department waits for the office, unless it chose it."""
-    if department is None:
-        return False
-    state = review_state(session, department)
-    if state is None or state.action != "approve":
-        return False
-    chosen = session.scalar(select(Decision.id).where(
-        Decision.department_code == department, Decision.action == "choose",
-        Decision.file_id == file_id, Decision.id > state.id).limit(1))
-    return chosen is None
 
 
 def approve(session: Session, department: str, reason: str, by: str = SYSTEM_USER) -> Decision:

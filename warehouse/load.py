@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from schemas.issue import Issue as IssueRecord
 from schemas.observation import UNREADABLE_RULES, ParseStatus, ReadResult
 from schemas.round import get_round
-from warehouse.decisions import confirmation, confirmed_values, held, impose, taken
+from warehouse.decisions import Decided, confirmation, impose, taken
 from warehouse.models import (
     AcceptedValue,
     File,
@@ -83,11 +83,12 @@ def current_versions(session: Session) -> set[str]:
 def load_submission(session: Session, incoming: IncomingFile, result: ReadResult,
                     assessments: Sequence[Assessment], issues: Sequence[IssueRecord],
                     run_id: int | None, *, reprocess: Submission | None = None,
-                    retire: bool = True) -> LoadOutcome:
+                    retire: bool = True, decided: Decided | None = None) -> LoadOutcome:
     """Load a new version, or with `reprocess` re-apply an archived version in place
     (after a catalogue or rule fix): the same input gives the same rows. `retire=False`
     leaves superseding the older versions to the caller (`retire_unused` once after a
-    department's files of a run: per file it costs a query over every earlier version)."""
+    department's files of a run: per file it costs a query over every earlier version);
+    `decided`, the department's decisions, read once for all its files of a run."""
     outcome = LoadOutcome(result.department)
     file = _file_row(session, incoming, result)
     key = department_key(result)
@@ -109,18 +110,19 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
         session.flush()
 
     observation_ids = _write_observations(session, submission.id, assessments)
-    if held(session, result.department, file.id) and (
+    decided = decided or Decided.of(session, result.department)
+    if decided.holds(file.id) and (
             reprocess is None or submission.status == "held"):
         submission.status, submission.values_total = "held", len(assessments)
         submission.loaded_at = utcnow()
         outcome.submission_id, outcome.version = submission.id, submission.version
         outcome.status = submission.status
         return outcome
-    confirmed = confirmed_values(session, result.department)
+    confirmed = decided.confirmed
     outcome.values_accepted = _apply_accepted_values(session, result, assessments,
                                                      observation_ids, confirmed)
     _write_issues(session, key, file, submission, result, issues, outcome, confirmed)
-    for issue in impose(session, result.department):
+    for issue in impose(session, result.department, decided):
         outcome.new_issues.append(issue.id)
         outcome.new_severities.append(issue.severity)
 

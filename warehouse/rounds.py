@@ -4,8 +4,9 @@ takes it), opening the next, and the history. The first round is round.yaml's.""
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, select, update
 from sqlalchemy.orm import Session
 
 from schemas.round import Round
@@ -15,8 +16,14 @@ ROUND_END_ZH = "上一轮已结束"
 NOTICE = logging.getLogger("huizong.notice")
 
 
+@lru_cache(maxsize=1)
+def _open_round_id() -> ScalarSelect[int]:
+    # One expression for every query: built once, its compiled form cached by SQLAlchemy.
+    return open_round_id()
+
+
 def in_open_round(column: ColumnElement[int | None]) -> ColumnElement[bool]:
-    return column == open_round_id()
+    return column == _open_round_id()
 
 
 def open_round(session: Session) -> ReportingRound | None:
