@@ -9,7 +9,9 @@ Every command is a whole process started from a cold shell and timed from outsid
   every file, concat, `to_sql` into SQLite) with engine="openpyxl" and engine="calamine",
   and python-calamine alone reading every sheet;
 - `huizong run` on a fresh warehouse with no Prefect server running (the command starts
-  the shared background server), then with that server up, then the no-change run;
+  the shared background server), then with that server up, then the no-change run; the
+  same two on PostgreSQL (a throw-away schema, emptied before each run); every whole run
+  with its ratio to both pandas peers;
 - `huizong --help`, `status`, `issues`, `check <one file>` against the loaded warehouse;
 - drop → mail written: `huizong serve` running on the example inbox, a corrected file
   renamed into the inbox, until its department's mail is in the outbox;
@@ -32,6 +34,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from benchmarks.nightly import write_inbox
 
@@ -118,7 +122,14 @@ def peers(inbox: Path, work: Path, repeat: int) -> dict[str, float]:
     return times
 
 
+def _ratios(took: float, peer: dict[str, float]) -> str:
+    return "; ".join(f"×{took / peer[name]:.2f} {name}" for name in
+                     ("pandas + openpyxl", "pandas + calamine") if name in peer)
+
+
 def full_runs(root: Path, repeat: int, peer: dict[str, float]) -> None:
+    from benchmarks.load_batch import POSTGRES, postgres_schema
+
     env = project_env(root)
 
     def cold() -> tuple[float, float]:
@@ -126,20 +137,36 @@ def full_runs(root: Path, repeat: int, peer: dict[str, float]) -> None:
         fresh_warehouse(root)
         return timed([HUIZONG, "run"], env)
 
-    def warm() -> tuple[float, float]:
+    def warm(environment: dict[str, str] = env) -> tuple[float, float]:
         fresh_warehouse(root)
-        return timed([HUIZONG, "run"], env)
+        return timed([HUIZONG, "run"], environment)
 
-    took, memory = median_of(repeat, cold)
-    say("huizong run, fresh warehouse, no server (cold)", f"{took:.2f} s",
-              f"{memory:.0f} MiB; ×{took / peer['pandas + openpyxl']:.2f} pandas+openpyxl"
-              if peer else f"{memory:.0f} MiB")
-    took, memory = median_of(repeat, warm)
-    say("huizong run, fresh warehouse, server up", f"{took:.2f} s",
-              f"{memory:.0f} MiB; ×{took / peer['pandas + calamine']:.2f} pandas+calamine"
-              if peer else f"{memory:.0f} MiB")
+    for label, run in (("huizong run, fresh warehouse, no server (cold)", cold),
+                       ("huizong run, fresh warehouse, server up", warm)):
+        took, memory = median_of(repeat, run)
+        say(label, f"{took:.2f} s", f"{memory:.0f} MiB; {_ratios(took, peer)}")
     took, memory = median_of(repeat, lambda: timed([HUIZONG, "run"], env))
     say("huizong run, nothing new, server up", f"{took:.2f} s", f"{memory:.0f} MiB")
+    with postgres_schema() as url:
+        if url is None:
+            say("huizong run, PostgreSQL", "skipped", f"{POSTGRES} not reachable")
+            return
+        postgres = {**env, "HUIZONG_WAREHOUSE_URL": url}
+
+        def fresh_postgres() -> tuple[float, float]:
+            subprocess.run([HUIZONG, "init"], env=postgres, capture_output=True, check=True)
+            with create_engine(url).begin() as connection:  # an empty warehouse each time
+                for table in ("mail_attachments", "mail_messages", "alerts", "decisions",
+                              "accepted_values", "issues", "observations", "submissions",
+                              "files", "file_problems", "runs", "rounds"):
+                    connection.execute(text(f"TRUNCATE {table} RESTART IDENTITY CASCADE"))
+            return warm(postgres)
+
+        took, memory = median_of(repeat, fresh_postgres)
+        say("huizong run, PostgreSQL, server up", f"{took:.2f} s",
+            f"{memory:.0f} MiB; {_ratios(took, peer)}")
+        took, memory = median_of(repeat, lambda: timed([HUIZONG, "run"], postgres))
+        say("huizong run, PostgreSQL, nothing new", f"{took:.2f} s", f"{memory:.0f} MiB")
 
 
 def light_commands(root: Path, repeat: int) -> None:
