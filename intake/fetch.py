@@ -43,13 +43,14 @@ OFF_ZH = "未配置邮箱（HUIZONG_IMAP_HOST），不收取邮件，只处理�
 _PENDING_SUFFIX = ".part"  # with a leading dot: the inbox ignores the file until renamed
 log = logging.getLogger(__name__)
 _said_off = threading.Event()
-# Told of the files a pass puts into the inbox (serve's inbox watcher: the pass runs on
-# them itself).
-_saved_listeners: list[Callable[[list[Path]], None]] = []
+# Told of the files a pass puts into the inbox, each with its size and time in ns (serve's
+# inbox watcher: the pass runs on them itself).
+Saved = list[tuple[Path, tuple[int, int]]]
+_saved_listeners: list[Callable[[Saved], None]] = []
 
 
 @contextmanager
-def announcing_saved(listener: Callable[[list[Path]], None]) -> Iterator[None]:
+def announcing_saved(listener: Callable[[Saved], None]) -> Iterator[None]:
     """While inside, `listener` hears of every file a pass puts into the inbox."""
     _saved_listeners.append(listener)
     try:
@@ -199,9 +200,11 @@ def _take(fetched: Fetched, uidvalidity: int, warehouse: Warehouse, settings: Se
         raise
     report.messages += 1
     report.unused += outcome not in ("saved", "duplicate")
+    # Announced before they appear: a watcher must never see them unannounced (dated when
+    # the mail arrived, they look settled at once).
+    announce_saved([_final_path(path) for path in pending], pending)
     finals = _into_place(pending)
     report.saved += [str(final.relative_to(settings.inbox_dir)) for final in finals]
-    announce_saved(finals)
     return mail_id
 
 
@@ -351,22 +354,30 @@ def _finish_saving(warehouse: Warehouse, settings: Settings, mail_id: int,
     file already loaded is skipped by its hash)."""
     with warehouse.begin() as session:
         saved = [a.saved_path for a in attachments_of(session, mail_id) if a.saved_path]
-    finals = []
-    for relative in saved:
-        final, pending = settings.inbox_dir / relative, _pending_path(settings.inbox_dir / relative)
+    places = [(settings.inbox_dir / relative, _pending_path(settings.inbox_dir / relative))
+              for relative in saved]
+    announce_saved([final for final, _ in places],
+                   [pending if pending.exists() else final for final, pending in places])
+    for (final, pending), relative in zip(places, saved, strict=True):
         if pending.exists():
             pending.replace(final)
         if final.exists():
-            finals.append(final)
             report.saved.append(relative)
-    announce_saved(finals)
 
 
-def announce_saved(saved: list[Path]) -> None:
+def announce_saved(saved: list[Path], written: list[Path] | None = None) -> None:
     """Tell the listeners (the inbox watcher of `serve`) of files put into the inbox by
-    someone who runs them itself."""
+    someone who runs them itself. `written`: where each is now, when it is still to be
+    renamed into place (a rename keeps its size and time)."""
+    signed: Saved = []
+    for final, now in zip(saved, written or saved, strict=True):
+        try:
+            stat = now.stat()
+        except FileNotFoundError:
+            continue
+        signed.append((final, (stat.st_size, stat.st_mtime_ns)))
     for listener in _saved_listeners:
-        listener(saved)
+        listener(signed)
 
 
 def _answer_nothing_usable(session: Session, settings: Settings, registry: Registry,

@@ -57,15 +57,11 @@ class InboxWatcher:
                    if self._handed_out.get(path) != signature]
         return max(0.0, min(waiting)) if waiting else None
 
-    def taken(self, paths: list[Path]) -> None:
-        """Someone else runs these (the mailbox pass, on what it saved): not handed out
-        unless they change."""
-        for path in paths:
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            self._handed_out[path] = (stat.st_size, stat.st_mtime_ns)
+    def taken(self, files: list[tuple[Path, Signature]]) -> None:
+        """Someone else runs these (the mailbox pass, on what it saved; told before they
+        appear): not handed out unless they change."""
+        for path, signature in files:
+            self._handed_out[path] = signature
 
     def forget(self, items: list[InboxFile]) -> None:
         """Hand these out again once they are stable (their run could not start)."""

@@ -1,5 +1,6 @@
 """The real flows under a Prefect test server."""
 
+import datetime as dt
 import os
 import shutil
 import threading
@@ -162,3 +163,24 @@ def test_a_run_exits_1_only_when_every_new_file_broke(example_inbox, monkeypatch
     retried = CliRunner().invoke(app, ["run"])  # only the broken file is new again
     assert retried.exit_code == 1
     assert "全部因程序内部错误未能处理" in retried.output
+
+
+def test_a_file_the_mail_pass_saves_is_never_handed_to_the_watcher(tmp_path):
+    """Dated when its mail arrived, a saved attachment looks settled the moment it
+    appears: the pass announces it before renaming it into place, so `serve`'s watcher
+    never runs it a second time (the pass runs on it itself)."""
+    from intake.fetch import _final_path, _write_pending, announce_saved, announcing_saved
+
+    watcher = InboxWatcher(tmp_path, settle_seconds=1.0)
+    assert watcher.poll() == []
+    arrived = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    pending = _write_pending(tmp_path / "残联填报表.xlsx", b"PK\x03\x04 a workbook", arrived)
+    assert watcher.poll() == []  # the pending name is not the inbox's
+    with announcing_saved(watcher.taken):
+        announce_saved([_final_path(pending)], [pending])
+    pending.replace(_final_path(pending))
+    assert watcher.poll() == []
+    (tmp_path / "残联填报表.xlsx").write_bytes(b"PK\x03\x04 changed by someone")
+    assert watcher.poll() == []  # changed just now: settling
+    time.sleep(1.1)
+    assert [f.path.name for f in watcher.poll()] == ["残联填报表.xlsx"]  # a change is new
