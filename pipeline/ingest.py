@@ -301,12 +301,11 @@ def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[
                     broken.append((arrival, traceback.format_exc()))
                     continue
                 loaded.append((arrival, sha, outcome))
-            newest = {outcome.department or f"?{sha}": outcome.submission_id
-                      for _, sha, outcome in loaded
+            newest = [outcome.submission_id for _, _, outcome in loaded
                       if outcome.submission_id is not None
-                      and outcome.status not in ("held", "unchanged")}
-            for key, submission_id in newest.items():
-                retire_unused(session, key, submission_id)
+                      and outcome.status not in ("held", "unchanged")]
+            if newest:  # the group is one department's (one key)
+                retire_unused(session, department_key(group[0][1]), newest[-1])
             resolve_problems(session, [sha for _, sha, _ in loaded])
         return loaded, broken
 

@@ -20,6 +20,7 @@ from config.clock import local_text
 from forms.layout import NOT_APPLICABLE_MARK
 from forms.workbook import write_template
 from pipeline.outputs import export_products
+from pipeline.signoff import snapshot
 from report.build import build_report
 from schemas.departments import Department
 from schemas.round import Round, configured_round, get_round
@@ -70,17 +71,17 @@ def open_next(warehouse: Warehouse, settings: Settings, new: Round, by: str) -> 
     out = settings.outputs_dir
     with warehouse.exclusive(wait_seconds=settings.lock_wait_seconds,
                              stale_after=settings.lock_stale_seconds):
-        with warehouse.begin() as session:
-            if any(r.name == new.name for r in rounds.every_round(session)):
-                raise RoundRefused(f"已经有名为“{new.name}”的轮次，请用 --name 另取一个名称。")
         # outputs/ already shows the closing round (every run and decision rebuilds it, a
         # signed round keeps its signed products): kept as they are, never rebuilt.
         with warehouse.begin() as session:
+            if any(r.name == new.name for r in rounds.every_round(session)):
+                raise RoundRefused(f"已经有名为“{new.name}”的轮次，请用 --name 另取一个名称。")
             table = consolidated_table(session, warehouse.catalogue, warehouse.registry,
                                        warehouse.years)
             kept = _keep_products(session, out, current.name)
-            closed, _ = rounds.open_next(session, new, by, products_folder=kept,
-                                         closing_table=_closing(table))
+            closed, _ = rounds.open_next(
+                session, new, by, products_folder=kept,
+                closing_table=json.dumps(snapshot(table), ensure_ascii=False))
             carried = decisions.carry_over(session, new.years, f"{current.name}已采用", by)
         warehouse.use_round(new)
         export_products(warehouse, out)
@@ -88,11 +89,6 @@ def open_next(warehouse: Warehouse, settings: Settings, new: Round, by: str) -> 
         written = write_templates(warehouse, out / "templates")
     mails = round_alerts(warehouse, settings, written)
     return Opened(closed, new, carried, [path for _, path, _ in written], mails)
-
-
-def _closing(table: list[TableRow]) -> str:
-    return json.dumps({f"{row.indicator_code}|{row.year}": [row.value, row.status]
-                       for row in table}, ensure_ascii=False)
 
 
 def _keep_products(session: Session, out: Path, name: str) -> str:

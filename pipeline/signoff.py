@@ -40,7 +40,9 @@ class Signed:
                        else "，定稿后没有变化。")
 
 
-def _snapshot(table: list[TableRow]) -> dict[str, list[object]]:
+def snapshot(table: list[TableRow]) -> dict[str, list[object]]:
+    """The table's values and statuses, by `indicator|year` (kept with a lock, or with
+    a closed round)."""
     return {f"{row.indicator_code}|{row.year}": [row.value, row.status] for row in table}
 
 
@@ -57,7 +59,7 @@ def lock(warehouse: Warehouse, settings: Settings, reason: str, by: str) -> Sign
         _copy_products(out, out / folder)
         with warehouse.begin() as session:
             decision = decisions.lock(session, reason, by, {
-                "folder": folder, "values": _snapshot(products.table)})
+                "folder": folder, "values": snapshot(products.table)})
     return Signed(decision, folder, [])
 
 

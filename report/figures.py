@@ -126,7 +126,7 @@ class Resolver:
     def _unbound(self, code: str) -> str:
         """A binding to an indicator that left the catalogue (or never was in it) is a
         gap in the report and a line for the office, never a failed run."""
-        retired = next((r for r in self.catalogue.retired if r.code == code), None)
+        retired = self.catalogue.retired_match(code)
         why = "指标已停用" if retired is not None else "指标不在目录中"
         name = retired.name if retired is not None else code
         gap = f"待补：{why}·{name}"
@@ -257,7 +257,7 @@ def template_problems(catalogue: Catalogue) -> list[str]:
         for position, part in enumerate(block.parts):
             if isinstance(part, Binding) and part.kind != "param" \
                     and not catalogue.has(part.key):
-                retired = next((r for r in catalogue.retired if r.code == part.key), None)
+                retired = catalogue.retired_match(part.key)
                 what = (f"已停用的指标「{retired.name}」" if retired is not None
                         else "目录中没有的指标")
                 lines.append(f"{office_file('template.md')}：“{_sentence(block, position)}”引用了"

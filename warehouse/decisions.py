@@ -156,7 +156,8 @@ def accept(session: Session, department: str, indicator: str, year: int, reason:
 
 def is_revision(decision: Decision) -> bool:
     """An accept that took a past year's revised value."""
-    return decision.action == "accept" and '"revision"' in (decision.detail or "")
+    return decision.action == "accept" and bool(json.loads(decision.detail or "{}")
+                                                .get("revision"))
 
 
 @dataclass(frozen=True, slots=True)
