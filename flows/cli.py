@@ -262,21 +262,24 @@ def _open_warehouse() -> Warehouse:
 
 
 def _report(action: Callable[[], RunSummary | MailboxResult],
-            doing: str = "正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……") -> None:
-    """Run a flow, then deliver its mail outside the run; a user's data problem is not a
-    failure, a broken pipeline is. `action` imports Prefect itself, after the shared
-    server's address is set."""
-    from flows.prefect_env import without_heartbeats
-    from flows.server_state import shared_server
+            doing: str = "正在汇总：读取收件箱、校验、入库、更新产出和报告、生成邮件……",
+            quiet: Callable[[Warehouse], RunSummary | None] | None = None) -> None:
+    """Run a flow — or first `quiet`, which answers a run with nothing new without one —
+    then deliver its mail outside the run; a user's data problem is not a failure, a
+    broken pipeline is. `action` imports Prefect itself, after the shared server's
+    address is set."""
+    warehouse = _open_warehouse()
+    summary = quiet(warehouse) if quiet is not None else None
+    if summary is None:
+        from flows.prefect_env import without_heartbeats
+        from flows.server_state import shared_server
 
-    _open_warehouse()
-    with shared_server():
-        with console.status(doing), without_heartbeats():
+        with shared_server(), console.status(doing), without_heartbeats():
             summary = action()
-        for line in summary.lines_zh():
-            console.print(escape(line), highlight=False)
-        if summary.mails and get_settings().smtp_host:
-            _deliver()
+    for line in summary.lines_zh():
+        console.print(escape(line), highlight=False)
+    if summary.mails and get_settings().smtp_host:
+        _deliver()
     if summary.nothing_processed:
         console.print("[red]本次收到的文件全部因程序内部错误未能处理，请查看日志并联系技术支持。[/red]")
         raise typer.Exit(1)
@@ -306,7 +309,12 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None,
 
         return nightly("manual")
 
-    _report(run_nightly)
+    def nothing_new(warehouse: Warehouse) -> RunSummary | None:
+        from flows.quiet import quiet_run
+
+        return quiet_run(warehouse, get_settings(), "manual")
+
+    _report(run_nightly, quiet=nothing_new)
 
 
 @app.command("rerun", cls=ChineseCommand)

@@ -65,11 +65,11 @@ def _exclusive_run(warehouse: Warehouse, settings: Settings, trigger: str
         log.info("运行 #%d（%s）开始", run_id, TRIGGER_ZH.get(trigger, trigger))
         for crashed in lock.crashed:
             log.warning("%s", crashed.describe_zh())
-        _crash_in_prefect(lock.crashed)
+        crash_in_prefect(lock.crashed)
         yield run_id, lock.crashed
 
 
-def _crash_in_prefect(crashed: list[CrashedRun]) -> None:
+def crash_in_prefect(crashed: list[CrashedRun]) -> None:
     """The dead runs' Prefect flow runs still say Running; say what happened to them."""
     ids = [run.flow_run_id for run in crashed if run.flow_run_id]
     if not ids:

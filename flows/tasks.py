@@ -23,12 +23,9 @@ from config import Settings
 from intake.fetch import IntakeReport, fetch_mail
 from pipeline.ingest import Arrival, IngestReport, ingest, new_arrivals, reprocess_department
 from pipeline.outputs import Products, refresh_outputs
-from pipeline.signoff import signed
-from pipeline.summary import RunSummary, issue_tables, summarise
+from pipeline.summary import RunSummary, close_run, issue_tables
 from report.build import ReportResult, refresh_report
 from transforms.inbox import InboxFile
-from warehouse.alert_state import mail_counts
-from warehouse.problems import open_problems
 from warehouse.run_lock import CrashedRun
 from warehouse.store import Warehouse
 from warehouse.table import open_issues
@@ -109,21 +106,8 @@ def record_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
                report: IngestReport, products: Products | None,
                draft: ReportResult | None, alerts: AlertReport,
                crashed: list[CrashedRun]) -> RunSummary:
-    names = {d.code: d.name for d in warehouse.registry.departments}
-    with warehouse.begin() as session:
-        problems = open_problems(session)
-        mail = mail_counts(session)
-    summary = summarise(run_id, trigger, files_seen, report, products,
-                        warehouse.current_ledger(), names, alerts, draft, problems,
-                        crashed=[run.describe_zh() for run in crashed],
-                        mails_failed=mail.get("failed", 0),
-                        signed_zh=locked.headline_zh() if (locked := signed(warehouse)) else "")
-    warehouse.finish_run(
-        run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
-        submissions=len(summary.loaded), values_accepted=summary.values_accepted,
-        errors_new=summary.new_errors, warnings_new=summary.new_warnings,
-        resolved=summary.resolved, message="\n".join(summary.lines_zh()))
-    return summary
+    return close_run(warehouse, run_id, trigger, files_seen, report, products, draft,
+                     alerts, crashed)
 
 
 @opaque

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from config import Settings
+from pipeline.file_hashes import FileHashes
 from pipeline.validation import validate_isolating
 from schemas.issue import Issue as IssueRecord
 from schemas.labels import PROBLEM_STAGE_ZH
@@ -77,20 +78,42 @@ class Arrival:
     display_name: str
 
 
+@dataclass(frozen=True, slots=True)
+class _KnownBytes:
+    """What the warehouse already holds, to tell new bytes from known ones."""
+
+    last_loaded: dict[str, dt.datetime]
+    current: set[str]
+
+    @classmethod
+    def of(cls, warehouse: Warehouse) -> _KnownBytes:
+        with warehouse.begin() as session:
+            last_loaded = dict(session.execute(
+                select(File.sha256, func.max(Submission.received_at))
+                .join(Submission, Submission.file_id == File.id).group_by(File.sha256)).all())
+            return cls(last_loaded, current_versions(session))
+
+    def nothing_new(self, sha: str, received: dt.datetime) -> bool:
+        """The bytes of a department's current version, under any name or date, say
+        nothing new; older bytes dropped again become the newest version."""
+        loaded = self.last_loaded.get(sha)
+        return sha in self.current or (loaded is not None and received <= as_utc(loaded))
+
+
+def _hashes(settings: Settings) -> FileHashes:
+    return FileHashes(settings.var_dir / "inbox_hashes.json")
+
+
 def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
                  settings: Settings, run_id: int | None = None) -> tuple[list[Arrival], int]:
     """Files whose bytes are new, or an older version's bytes dropped again.
 
-    An unchanged file, or a copy of a current version under another name, costs a stat
-    and a hash. The bytes of every arrival are archived
+    An unchanged file costs a stat (its hash is remembered, see file_hashes), a copy of
+    a current version under another name a hash. The bytes of every arrival are archived
     before anything else is done with them. Links and special files are recorded for the
     office and never opened.
     """
-    with warehouse.begin() as session:
-        last_loaded = dict(session.execute(
-            select(File.sha256, func.max(Submission.received_at))
-            .join(Submission, Submission.file_id == File.id).group_by(File.sha256)).all())
-        current = current_versions(session)
+    known, hashes = _KnownBytes.of(warehouse), _hashes(settings)
     arrivals, seen, refused = [], 0, []
     for source in files:
         seen += 1
@@ -98,7 +121,11 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
             refused.append(source)
             continue
         try:
-            received = dt.datetime.fromtimestamp(source.path.lstat().st_mtime, dt.UTC)
+            status = source.path.lstat()
+            received = dt.datetime.fromtimestamp(status.st_mtime, dt.UTC)
+            remembered = hashes.get(source.path, status)
+            if remembered is not None and known.nothing_new(remembered, received):
+                continue
             data = read_regular_file(source.path)
         except FileNotFoundError:
             continue  # removed between listing and reading: nothing arrived
@@ -107,24 +134,45 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
                 source, refusal=NotARegularFile.__doc__, refusal_kind="not_regular_file"))
             continue
         sha = hashlib.sha256(data).hexdigest()
-        loaded = last_loaded.get(sha)
-        # The bytes of a department's current version, under any name or date, say
-        # nothing new; older bytes dropped again become the newest version.
-        if sha in current or (loaded is not None and received <= as_utc(loaded)):
+        hashes.put(source.path, status, sha)
+        if known.nothing_new(sha, received):
             continue
         archived = archive_bytes(settings.archive_dir, sha, source.path.name, data)
         arrivals.append(Arrival(IncomingFile(sha, source.path.name, source.folder, len(data),
                                              received, archived), source.display_name))
     if arrivals:
         make_durable()
-    _record_refusals(warehouse, refused, run_id)
+    hashes.save()
+    record_refusals(warehouse, refused, run_id)
     # "Newer" is received later: file time first, then the order we found them in.
     arrivals.sort(key=lambda a: a.incoming.received_at)
     return arrivals, seen
 
 
-def _record_refusals(warehouse: Warehouse, refused: list[InboxFile],
-                     run_id: int | None) -> None:
+def known_inbox(warehouse: Warehouse, files: Iterable[InboxFile],
+                settings: Settings) -> tuple[int, list[InboxFile]] | None:
+    """(files seen, entries refused) when every file is known by its remembered hash and
+    none is new, so that a run would load nothing; None as soon as one must be read."""
+    known, hashes = _KnownBytes.of(warehouse), _hashes(settings)
+    seen, refused = 0, []
+    for source in files:
+        seen += 1
+        if source.refusal is not None:
+            refused.append(source)
+            continue
+        try:
+            status = source.path.lstat()
+        except FileNotFoundError:
+            continue
+        remembered = hashes.get(source.path, status)
+        received = dt.datetime.fromtimestamp(status.st_mtime, dt.UTC)
+        if remembered is None or not known.nothing_new(remembered, received):
+            return None
+    return seen, refused
+
+
+def record_refusals(warehouse: Warehouse, refused: list[InboxFile],
+                    run_id: int | None) -> None:
     keys = [f"path:{item.display_name}" for item in refused]
     with warehouse.begin() as session:
         for key, item in zip(keys, refused, strict=True):

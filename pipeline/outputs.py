@@ -52,20 +52,25 @@ def export_products(warehouse: Warehouse, out_dir: Path) -> Products:
     return Products(paths, table, rows)
 
 
+def stale_products(warehouse: Warehouse, out_dir: Path) -> str:
+    """Why the products in `out_dir` must be rebuilt though nothing new was loaded, or
+    "" when they are current."""
+    if not all((out_dir / name).exists() for name in PRODUCT_FILES):
+        return "产出文件不全"
+    stamp = out_dir / BUILT_FROM
+    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != built_from(warehouse):
+        return "指标目录、单位名录、报告模板或轮次设置有变化"
+    return ""
+
+
 def refresh_outputs(warehouse: Warehouse, out_dir: Path, changed: bool) -> Products | None:
     """Rebuild the products when the warehouse changed, or when they are not there; never
     while the round is signed (定稿)."""
     if warehouse.locked():
         return None
-    why = ""
-    if not changed:
-        if not all((out_dir / name).exists() for name in PRODUCT_FILES):
-            why = "产出文件不全"
-        elif not (out_dir / BUILT_FROM).is_file() or \
-                (out_dir / BUILT_FROM).read_text(encoding="utf-8") != built_from(warehouse):
-            why = "指标目录、单位名录、报告模板或轮次设置有变化"
-        else:
-            return None
+    why = "" if changed else stale_products(warehouse, out_dir)
+    if not changed and not why:
+        return None
     products = export_products(warehouse, out_dir)
     products.why_zh = why
     return products

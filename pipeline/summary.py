@@ -8,11 +8,15 @@ from dataclasses import dataclass, field
 from alerts.stage import AlertReport
 from pipeline.ingest import IngestReport
 from pipeline.outputs import Products
+from pipeline.signoff import signed
 from report.build import ReportResult
 from schemas.departments import Registry
 from schemas.labels import LEDGER_ZH, MAIL_ZH, SUBMISSION_STATUS_ZH, TRIGGER_ZH
+from warehouse.alert_state import mail_counts
 from warehouse.models import FileProblem, Issue
-from warehouse.problems import describe_problem
+from warehouse.problems import describe_problem, open_problems
+from warehouse.run_lock import CrashedRun
+from warehouse.store import Warehouse
 from warehouse.table import LedgerRow
 
 
@@ -126,6 +130,28 @@ def summarise(run_id: int, trigger: str, files_seen: int, report: IngestReport,
         files_failed=len(report.failures), signed_zh=signed_zh,
         rebuilt_zh=products.why_zh if products else "",
     )
+
+
+def close_run(warehouse: Warehouse, run_id: int, trigger: str, files_seen: int,
+              report: IngestReport, products: Products | None, draft: ReportResult | None,
+              alerts: AlertReport, crashed: list[CrashedRun]) -> RunSummary:
+    """The run's summary, from the warehouse as the run leaves it, and its run record
+    finished with the counts and the summary's lines."""
+    names = {d.code: d.name for d in warehouse.registry.departments}
+    with warehouse.begin() as session:
+        problems = open_problems(session)
+        mail = mail_counts(session)
+    summary = summarise(run_id, trigger, files_seen, report, products,
+                        warehouse.current_ledger(), names, alerts, draft, problems,
+                        crashed=[run.describe_zh() for run in crashed],
+                        mails_failed=mail.get("failed", 0),
+                        signed_zh=locked.headline_zh() if (locked := signed(warehouse)) else "")
+    warehouse.finish_run(
+        run_id, "succeeded", files_seen=summary.files_seen, files_new=summary.files_new,
+        submissions=len(summary.loaded), values_accepted=summary.values_accepted,
+        errors_new=summary.new_errors, warnings_new=summary.new_warnings,
+        resolved=summary.resolved, message="\n".join(summary.lines_zh()))
+    return summary
 
 
 def issue_tables(summary: RunSummary, issues: list[tuple[Issue, str]],

@@ -53,6 +53,9 @@ def test_the_second_command_uses_the_server_the_first_one_started(tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     started = _state(tmp_path)
     assert started is not None and started.owner == "keeper" and started.healthy()
+    # A touched file is read again: a run of the flow, not one answered from the hashes.
+    touched = next((tmp_path / "inbox").glob("*.xlsx"))
+    os.utime(touched, (touched.stat().st_atime, touched.stat().st_mtime + 1))
     second = _huizong(tmp_path, "run")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "没有新的或更正的报送" in second.stdout
