@@ -36,6 +36,7 @@ from warehouse.engine import is_warehouse_down
 from warehouse.load import (
     IncomingFile,
     LoadOutcome,
+    Shared,
     current_versions,
     department_key,
     load_submission,
@@ -329,11 +330,17 @@ def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[
     cache overflows), and a department may send hundreds of files. Only if that raises
     is the group loaded again with a savepoint per file, so that an exception of ours
     while loading one file costs that file only."""
+    key = department_key(group[0][1])  # the group is one department's (one key)
+
     def load(isolate: bool) -> tuple[list[tuple[Arrival, str, LoadOutcome]],
                                      list[tuple[Arrival, str]]]:
         loaded, broken = [], []
         with warehouse.begin() as session:
             decided = Decided.of(session, group[0][1].department)
+            # Isolated, each file reads and writes its own rows inside its savepoint.
+            shared = None if isolate or reprocess is not None else Shared.of(
+                session, key, [(arrival.incoming, result) for arrival, result in group],
+                assessments, run_id, decided)
             for arrival, result in group:
                 sha = result.file_sha256
                 try:
@@ -342,18 +349,20 @@ def _load_department(warehouse: Warehouse, group: list[Pair], assessments: dict[
                                                   assessments.get(sha, []),
                                                   issues.get(sha, []), run_id,
                                                   reprocess=reprocess, retire=False,
-                                                  decided=decided)
+                                                  decided=decided, shared=shared)
                 except Exception as error:
                     if not isolate or is_warehouse_down(error):
                         raise
                     broken.append((arrival, traceback.format_exc()))
                     continue
                 loaded.append((arrival, sha, outcome))
+            if shared is not None:
+                shared.finish(session)
             newest = [outcome.submission_id for _, _, outcome in loaded
                       if outcome.submission_id is not None
                       and outcome.status not in ("held", "unchanged")]
-            if newest:  # the group is one department's (one key)
-                retire_unused(session, department_key(group[0][1]), newest[-1])
+            if newest:
+                retire_unused(session, key, newest[-1])
             resolve_problems(session, [sha for _, sha, _ in loaded])
         return loaded, broken
 

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from schemas.issue import Issue as IssueRecord
 from schemas.observation import UNREADABLE_RULES, ParseStatus, ReadResult
 from schemas.round import get_round
+from warehouse.bulk import insert_rows, upsert_rows
 from warehouse.decisions import Decided, confirmation, impose, taken
 from warehouse.models import (
     AcceptedValue,
@@ -80,36 +81,169 @@ def current_versions(session: Session) -> set[str]:
               & (newest.c.version == Submission.version))))
 
 
+IssueIdentity = tuple[str, str, int, str, str]
+
+
+@dataclass(slots=True)
+class Shared:
+    """What a department's files of one run share, read and written once for all of
+    them rather than once per file: their file rows, their new versions (numbered in
+    order) with all their observations, the department's issues of the open round (kept
+    current in memory as each file is loaded) and, while no decision of the office or
+    refused file needs them between two files, their accepted values (applied in order
+    in memory); all flushed together at the end (`finish`)."""
+
+    files: dict[str, File]
+    versions: list[Submission | None]  # in load order; None: the newest version again
+    observations: dict[int, dict[tuple[str, int], int]]  # submission -> cell -> id
+    issues: dict[IssueIdentity, Issue]
+    values_later: bool
+    # (indicator, year) -> (a whole row, or only its refusal; the row)
+    _values: dict[tuple[str, int], tuple[bool, dict[str, Any]]] = field(default_factory=dict)
+    _ids_wanted: list[tuple[list[int], Issue]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, session: Session, key: str, files: Sequence[tuple[IncomingFile, ReadResult]],
+           assessments: dict[str, list[Assessment]], run_id: int | None,
+           decided: Decided) -> Shared:
+        known: dict[str, File] = {}
+        shas = sorted({incoming.sha256 for incoming, _ in files})
+        for start in range(0, len(shas), 500):
+            known.update((f.sha256, f) for f in session.scalars(
+                select(File).where(File.sha256.in_(shas[start:start + 500]))))
+        added = [known.setdefault(incoming.sha256, _new_file(incoming, result))
+                 for incoming, result in files if incoming.sha256 not in known]
+        session.add_all(added)
+        session.flush()
+        latest = _latest(session, key)
+        versions: list[Submission | None] = []
+        for incoming, result in files:
+            file = known[incoming.sha256]
+            if latest is not None and latest.file_id == file.id:
+                versions.append(None)
+                continue
+            latest = Submission(
+                department_key=key, department_code=result.department, file_id=file.id,
+                run_id=run_id, version=(latest.version + 1) if latest else 1,
+                status="loading", received_at=incoming.received_at)
+            versions.append(latest)
+        session.add_all([v for v in versions if v is not None])
+        session.flush()
+        new = {v.id: assessments.get(incoming.sha256, [])
+               for (incoming, _), v in zip(files, versions, strict=True) if v is not None}
+        values_later = not decided.values and all(r.readable for _, r in files)
+        versions.reverse()  # taken from the end, in load order
+        return cls(known, versions, _insert_observations(session, new),
+                   _issues_of(session, key), values_later)
+
+    def later(self, ids: list[int], issue: Issue) -> None:
+        """Append the issue's id to `ids` once it has one."""
+        if issue.id is not None:
+            ids.append(issue.id)
+        else:
+            self._ids_wanted.append((ids, issue))
+
+    def apply(self, accepted: list[dict[str, Any]], rejected: list[dict[str, Any]]) -> None:
+        """A file's accepted and refused cells over those of the files before it: a
+        refused cell keeps the value before it and only notes the refusal."""
+        for row in accepted:
+            self._values[(row["indicator_code"], row["year"])] = (True, row)
+        for row in rejected:
+            cell = (row["indicator_code"], row["year"])
+            if cell in self._values:
+                self._values[cell][1].update(
+                    rejected_observation_id=row["rejected_observation_id"],
+                    updated_at=row["updated_at"])
+            else:
+                self._values[cell] = (False, row)
+
+    def finish(self, session: Session) -> None:
+        session.flush()
+        for ids, issue in self._ids_wanted:
+            ids.append(issue.id)
+        self._ids_wanted.clear()
+        keys = ["indicator_code", "year"]
+        upsert_rows(session, AcceptedValue, [r for whole, r in self._values.values() if whole],
+                    keys)
+        upsert_rows(session, AcceptedValue,
+                    [r for whole, r in self._values.values() if not whole], keys,
+                    update=["rejected_observation_id", "updated_at"])
+        self._values.clear()
+
+
+def _observation_row(submission_id: int, a: Assessment) -> dict[str, Any]:
+    return {"submission_id": submission_id, "indicator_code": a.observation.indicator_code,
+            "year": a.observation.year, "value": a.observation.value,
+            "raw_value": a.observation.raw_value,
+            "parse_status": a.observation.parse_status.value, "note": a.observation.note,
+            "sheet": a.observation.sheet, "cell": a.observation.cell, "accepted": a.accepted,
+            "flagged": a.flagged}
+
+
+def _last_reading(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cell read twice (a row repeated) is written once, as its last reading: one
+    statement may not touch a row twice."""
+    return list({(row["indicator_code"], row["year"]): row for row in rows}.values())
+
+
+def _insert_observations(session: Session, new: dict[int, Sequence[Assessment]]
+                         ) -> dict[int, dict[tuple[str, int], int]]:
+    """The observations of new versions (which have none yet), and their ids."""
+    insert_rows(session, Observation, [
+        row for submission_id, assessments in new.items()
+        for row in _last_reading([_observation_row(submission_id, a) for a in assessments])])
+    ids: dict[int, dict[tuple[str, int], int]] = {submission_id: {} for submission_id in new}
+    submissions = sorted(new)
+    for start in range(0, len(submissions), 500):
+        for submission_id, code, year, id_ in session.execute(
+                select(Observation.submission_id, Observation.indicator_code,
+                       Observation.year, Observation.id)
+                .where(Observation.submission_id.in_(submissions[start:start + 500]))):
+            ids[submission_id][(code, year)] = id_
+    return ids
+
+
+def _latest(session: Session, key: str) -> Submission | None:
+    return session.scalars(
+        select(Submission).where(Submission.department_key == key)
+        .order_by(Submission.version.desc()).limit(1)).first()
+
+
+def _issues_of(session: Session, key: str) -> dict[IssueIdentity, Issue]:
+    return {(i.department_key, i.indicator_code, i.year, i.rule, i.scope): i
+            for i in session.scalars(select(Issue).where(Issue.department_key == key,
+                                                         in_open_round(Issue.round_id)))}
+
+
 def load_submission(session: Session, incoming: IncomingFile, result: ReadResult,
                     assessments: Sequence[Assessment], issues: Sequence[IssueRecord],
                     run_id: int | None, *, reprocess: Submission | None = None,
-                    retire: bool = True, decided: Decided | None = None) -> LoadOutcome:
+                    retire: bool = True, decided: Decided | None = None,
+                    shared: Shared | None = None) -> LoadOutcome:
     """Load a new version, or with `reprocess` re-apply an archived version in place
     (after a catalogue or rule fix): the same input gives the same rows. `retire=False`
     leaves superseding the older versions to the caller (`retire_unused` once after a
     department's files of a run: per file it costs a query over every earlier version);
-    `decided`, the department's decisions, read once for all its files of a run."""
+    `decided`, the department's decisions, and `shared` (`Shared.of` the department's
+    files, called in the same order), read once for all its files of a run."""
     outcome = LoadOutcome(result.department)
-    file = _file_row(session, incoming, result)
     key = department_key(result)
-    latest = session.scalars(
-        select(Submission).where(Submission.department_key == key)
-        .order_by(Submission.version.desc()).limit(1)
-    ).first()
+    alone = shared is None and reprocess is None
     if reprocess is not None:
+        file = _file_row(session, incoming, result)
         # The caller's copy may come from an earlier session: this one's is written.
         submission = session.get(Submission, reprocess.id) or reprocess
-    elif latest is not None and latest.file_id == file.id:
-        return outcome  # the newest version again: nothing to do
     else:
-        submission = Submission(
-            department_key=key, department_code=result.department, file_id=file.id,
-            run_id=run_id, version=(latest.version + 1) if latest else 1, status="loading",
-            received_at=incoming.received_at)
-        session.add(submission)
-        session.flush()
+        decided = decided or Decided.of(session, result.department)
+        shared = shared or Shared.of(session, key, [(incoming, result)],
+                                     {incoming.sha256: list(assessments)}, run_id, decided)
+        file, planned = shared.files[incoming.sha256], shared.versions.pop()
+        if planned is None:
+            return outcome  # the newest version again: nothing to do
+        submission = planned
 
-    observation_ids = _write_observations(session, submission.id, assessments)
+    observation_ids = shared.observations[submission.id] if shared is not None else \
+        _write_observations(session, submission.id, assessments)
     decided = decided or Decided.of(session, result.department)
     if decided.holds(file.id) and (
             reprocess is None or submission.status == "held"):
@@ -120,8 +254,9 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
         return outcome
     confirmed = decided.confirmed
     outcome.values_accepted = _apply_accepted_values(session, result, assessments,
-                                                     observation_ids, confirmed)
-    _write_issues(session, key, file, submission, result, issues, outcome, confirmed)
+                                                     observation_ids, confirmed, shared)
+    _write_issues(session, key, file, submission, result, issues, outcome, confirmed,
+                  shared)
     for issue in impose(session, result.department, decided):
         outcome.new_issues.append(issue.id)
         outcome.new_severities.append(issue.severity)
@@ -138,6 +273,8 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
     submission.values_accepted = outcome.values_accepted
     submission.errors, submission.warnings = errors, warnings
     submission.loaded_at = utcnow()
+    if alone and shared is not None:
+        shared.finish(session)
     if retire:
         retire_unused(session, key, submission.id)
     outcome.submission_id, outcome.version = submission.id, submission.version
@@ -169,14 +306,17 @@ def retire_unused(session: Session, key: str, newest_id: int) -> None:
             version.status = "superseded"
 
 
+def _new_file(incoming: IncomingFile, result: ReadResult) -> File:
+    return File(sha256=incoming.sha256, original_name=incoming.original_name,
+                folder=incoming.folder, size=incoming.size,
+                file_format=result.file_format or "unknown",
+                received_at=incoming.received_at, archived_path=str(incoming.archived_path))
+
+
 def _file_row(session: Session, incoming: IncomingFile, result: ReadResult) -> File:
     file = session.scalars(select(File).where(File.sha256 == incoming.sha256)).first()
     if file is None:
-        file = File(sha256=incoming.sha256, original_name=incoming.original_name,
-                    folder=incoming.folder, size=incoming.size,
-                    file_format=result.file_format or "unknown",
-                    received_at=incoming.received_at,
-                    archived_path=str(incoming.archived_path))
+        file = _new_file(incoming, result)
         session.add(file)
         session.flush()
     return file
@@ -184,25 +324,18 @@ def _file_row(session: Session, incoming: IncomingFile, result: ReadResult) -> F
 
 def _write_observations(session: Session, submission_id: int,
                         assessments: Sequence[Assessment]) -> dict[tuple[str, int], int]:
-    rows = [
-        {"submission_id": submission_id, "indicator_code": a.observation.indicator_code,
-         "year": a.observation.year, "value": a.observation.value,
-         "raw_value": a.observation.raw_value, "parse_status": a.observation.parse_status.value,
-         "note": a.observation.note, "sheet": a.observation.sheet, "cell": a.observation.cell,
-         "accepted": a.accepted, "flagged": a.flagged}
-        for a in assessments
-    ]
-    upsert(session, Observation, rows, keys=["submission_id", "indicator_code", "year"])
-    found = session.execute(
-        select(Observation.indicator_code, Observation.year, Observation.id)
-        .where(Observation.submission_id == submission_id))
-    return {(code, year): id_ for code, year, id_ in found}
+    rows = _last_reading([_observation_row(submission_id, a) for a in assessments])
+    written = upsert(session, Observation, rows,
+                     keys=["submission_id", "indicator_code", "year"],
+                     returning=("indicator_code", "year", "id"))
+    return {(code, year): id_ for code, year, id_ in written}
 
 
 def _apply_accepted_values(session: Session, result: ReadResult,
                            assessments: Sequence[Assessment],
                            observation_ids: dict[tuple[str, int], int],
-                           confirmed: dict[tuple[str, int], tuple[str, str]]) -> int:
+                           confirmed: dict[tuple[str, int], tuple[str, str]],
+                           shared: Shared | None) -> int:
     """A newer version replaces what it contains; its failed cells leave the old value in
     place and only mark it pending. A warned value the office confirmed keeps its
     confirmation while it is sent unchanged."""
@@ -227,6 +360,9 @@ def _apply_accepted_values(session: Session, result: ReadResult,
             rejected.append({**row, "value": None, "not_applicable": False, "flagged": False,
                              "explanation": "", "observation_id": None,
                              "rejected_observation_id": observation_id, "decision_id": None})
+    if shared is not None and shared.values_later:
+        shared.apply(accepted, rejected)
+        return len(accepted)
     keys = ["indicator_code", "year"]
     upsert(session, AcceptedValue, accepted, keys=keys)
     upsert(session, AcceptedValue, rejected, keys=keys,
@@ -269,13 +405,10 @@ def _owes_nothing(session: Session, department: str | None) -> bool:
 def _write_issues(session: Session, key: str, file: File, submission: Submission,
                   result: ReadResult, issues: Sequence[IssueRecord],
                   outcome: LoadOutcome,
-                  confirmed: dict[tuple[str, int], tuple[str, str]]) -> None:
+                  confirmed: dict[tuple[str, int], tuple[str, str]],
+                  shared: Shared | None) -> None:
     incoming_name = file.original_name
-    existing = {
-        (i.department_key, i.indicator_code, i.year, i.rule, i.scope): i
-        for i in session.scalars(select(Issue).where(Issue.department_key == key,
-                                                     in_open_round(Issue.round_id)))
-    }
+    existing = shared.issues if shared is not None else _issues_of(session, key)
     now = utcnow()
     seen = set()
     created: list[tuple[Issue, str]] = []
@@ -311,21 +444,25 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
                                   first_seen=now, **fields), record.severity))
             continue
         if issue.state in ("resolved", "closed") and not settled:
-            outcome.reopened_issues.append(issue.id)
+            _id_of(issue, outcome.reopened_issues, shared)
             outcome.new_severities.append(record.severity)
         for name, value in fields.items():
             setattr(issue, name, value)
-    # One INSERT for all new issues of the file, not a round trip each.
+    # One INSERT for all new issues of the file (of the department's files, when shared),
+    # not a round trip each.
     session.add_all([issue for issue, _ in created])
-    session.flush()
+    if shared is None:
+        session.flush()
     for issue, severity in created:
+        if shared is not None:
+            existing[_identity_of(issue)] = issue
         if issue.state == "resolved":
             continue  # settled at once: nothing for anyone to fix
-        outcome.new_issues.append(issue.id)
+        _id_of(issue, outcome.new_issues, shared)
         outcome.new_severities.append(severity)
 
     covered = {(o.indicator_code, o.year) for o in result.observations}
-    for identity, issue in existing.items():
+    for identity, issue in list(existing.items()):
         if identity in seen or issue.state in ("resolved", "closed"):
             continue
         fixed_here = (issue.indicator_code, issue.year) in covered
@@ -339,7 +476,18 @@ def _write_issues(session: Session, key: str, file: File, submission: Submission
             issue.state = "resolved"
             issue.resolved_at = now
             issue.resolved_by_submission_id = submission.id
-            outcome.resolved_issues.append(issue.id)
+            _id_of(issue, outcome.resolved_issues, shared)
+
+
+def _identity_of(issue: Issue) -> IssueIdentity:
+    return (issue.department_key, issue.indicator_code, issue.year, issue.rule, issue.scope)
+
+
+def _id_of(issue: Issue, ids: list[int], shared: Shared | None) -> None:
+    if shared is None:
+        ids.append(issue.id)
+    else:
+        shared.later(ids, issue)
 
 
 def prior_values(session: Session, departments: Sequence[str]
