@@ -22,7 +22,8 @@ from sqlalchemy.exc import OperationalError
 from benchmarks.validate_batch import synthetic_batch
 from schemas.validate import validate
 from transforms import ReadResult
-from warehouse.load import IncomingFile, load_submission
+from warehouse.decisions import Decided
+from warehouse.load import IncomingFile, Shared, department_key, load_submission
 from warehouse.store import Warehouse
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -44,12 +45,18 @@ def load_all(url: str, batch: list[ReadResult]) -> tuple[float, int]:
         departments.setdefault(result.department, []).append((number, result))
     started = time.perf_counter()
     for group in departments.values():
-        with warehouse.begin() as session:
-            for number, result in group:
-                incoming = IncomingFile(result.file_sha256, result.file_name, None, 1,
-                                        now + dt.timedelta(seconds=number), Path("archive"))
+        files = [(IncomingFile(result.file_sha256, result.file_name, None, 1,
+                               now + dt.timedelta(seconds=number), Path("archive")), result)
+                 for number, result in group]
+        with warehouse.begin() as session:  # as a run loads a department's files
+            decided = Decided.of(session, group[0][1].department)
+            shared = Shared.of(session, department_key(group[0][1]), files, by_file, None,
+                               decided)
+            for incoming, result in files:
                 load_submission(session, incoming, result, by_file[result.file_sha256],
-                                issues.get(result.file_sha256, []), None)
+                                issues.get(result.file_sha256, []), None, retire=False,
+                                decided=decided, shared=shared)
+            shared.finish(session)
     took = time.perf_counter() - started
     warehouse.engine.dispose()
     return took, sum(len(r.observations) for r in batch)
