@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import os
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -114,19 +115,14 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
     before anything else is done with them. Links and special files are recorded for the
     office and never opened.
     """
+    files = list(files)
     known, hashes = _KnownBytes.of(warehouse), _hashes(settings)
-    arrivals, seen, refused = [], 0, []
-    for source in files:
-        seen += 1
-        if source.refusal is not None:
-            refused.append(source)
+    arrivals: list[Arrival] = []
+    refused: list[InboxFile] = []
+    for source, status, received, unchanged in _looked_at(files, known, hashes, refused):
+        if unchanged:
             continue
         try:
-            status = source.path.lstat()
-            received = dt.datetime.fromtimestamp(status.st_mtime, dt.UTC)
-            remembered = hashes.get(source.path, status)
-            if remembered is not None and known.nothing_new(remembered, received):
-                continue
             data = read_regular_file(source.path)
         except FileNotFoundError:
             continue  # removed between listing and reading: nothing arrived
@@ -147,17 +143,15 @@ def new_arrivals(warehouse: Warehouse, files: Iterable[InboxFile],
     record_refusals(warehouse, refused, run_id)
     # "Newer" is received later: file time first, then the order we found them in.
     arrivals.sort(key=lambda a: a.incoming.received_at)
-    return arrivals, seen
+    return arrivals, len(files)
 
 
-def known_inbox(warehouse: Warehouse, files: Iterable[InboxFile],
-                settings: Settings) -> tuple[int, list[InboxFile]] | None:
-    """(files seen, entries refused) when every file is known by its remembered hash and
-    none is new, so that a run would load nothing; None as soon as one must be read."""
-    known, hashes = _KnownBytes.of(warehouse), _hashes(settings)
-    seen, refused = 0, []
+def _looked_at(files: list[InboxFile], known: _KnownBytes, hashes: FileHashes,
+               refused: list[InboxFile]
+               ) -> Iterator[tuple[InboxFile, os.stat_result, dt.datetime, bool]]:
+    """Each file with its stat, the time it was received and whether its remembered hash
+    says it holds nothing new; entries refused go to `refused`, files gone are skipped."""
     for source in files:
-        seen += 1
         if source.refusal is not None:
             refused.append(source)
             continue
@@ -165,11 +159,22 @@ def known_inbox(warehouse: Warehouse, files: Iterable[InboxFile],
             status = source.path.lstat()
         except FileNotFoundError:
             continue
-        remembered = hashes.get(source.path, status)
         received = dt.datetime.fromtimestamp(status.st_mtime, dt.UTC)
-        if remembered is None or not known.nothing_new(remembered, received):
-            return None
-    return seen, refused
+        remembered = hashes.get(source.path, status)
+        yield source, status, received, (remembered is not None
+                                         and known.nothing_new(remembered, received))
+
+
+def known_inbox(warehouse: Warehouse, files: Iterable[InboxFile],
+                settings: Settings) -> tuple[int, list[InboxFile]] | None:
+    """(files seen, entries refused) when every file is known by its remembered hash and
+    none is new, so that a run would load nothing; None as soon as one must be read."""
+    files = list(files)
+    refused: list[InboxFile] = []
+    looked = _looked_at(files, _KnownBytes.of(warehouse), _hashes(settings), refused)
+    if not all(unchanged for *_, unchanged in looked):
+        return None
+    return len(files), refused
 
 
 def record_refusals(warehouse: Warehouse, refused: list[InboxFile],
