@@ -31,3 +31,16 @@ def test_an_unchanged_chart_is_kept_and_a_changed_one_redrawn(tmp_path, catalogu
     first[other].with_suffix(".key").unlink()  # cut off before its key was written
     third = dict(section_charts(changed, catalogue, warehouse.years, out))
     assert third[other].stat().st_mtime_ns != drawn[other]
+
+
+def test_charts_the_second_process_could_not_draw_are_drawn_here(tmp_path, catalogue,
+                                                                 monkeypatch, caplog):
+    import report.drawing
+
+    with example_warehouse(tmp_path) as (warehouse, _settings), warehouse.begin() as session:
+        table = consolidated_table(session, catalogue, warehouse.registry, warehouse.years)
+    monkeypatch.setattr(report.drawing.sys, "executable", "/bin/false")
+    charts = dict(section_charts(table, catalogue, warehouse.years, tmp_path / "charts"))
+    assert len(charts) >= 2 and all(path.stat().st_size > 0 for path in charts.values())
+    assert "画图子进程出错" in caplog.text
+    assert not list((tmp_path / "charts").glob(".*.png"))  # no half-written picture left
