@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 _LIST_PREFIX = re.compile(
     r"^\s*(?:"
@@ -29,6 +30,8 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+# A reader folds the same few hundred labels in every file of a template.
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """NFKC after dropping a circled list number, which NFKC would turn into a digit."""
     return nfkc(_CIRCLED_PREFIX.sub("", str(text), count=1)).strip()
@@ -38,6 +41,7 @@ def strip_list_prefix(text: str) -> str:
     return _LIST_PREFIX.sub("", text, count=1)
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(text: str) -> str:
     """The comparison key of a name: `（一）党史学习教育 参与人次` -> `党史学习教育参与人次`."""
     return _NOISE.sub("", strip_list_prefix(fold(text).lower()))

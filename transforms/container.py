@@ -14,6 +14,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
@@ -304,9 +305,11 @@ def _sheet_paths(package: _Package, workbook: str) -> dict[str, str]:
             for sheet in root.iterfind("main:sheets/main:sheet", _NS)}
 
 
-def _percent_styles(styles_xml: bytes) -> set[int]:
+# Files made from one template carry the same styles part: parsed once per reader.
+@lru_cache(maxsize=64)
+def _percent_styles(styles_xml: bytes) -> frozenset[int]:
     if not styles_xml:
-        return set()
+        return frozenset()
     styles = ElementTree.fromstring(styles_xml)
     custom_percent = {
         int(fmt.get("numFmtId", -1))
@@ -314,14 +317,14 @@ def _percent_styles(styles_xml: bytes) -> set[int]:
         if "%" in fmt.get("formatCode", "")
     }
     percent_formats = _PERCENT_BUILTIN_FORMATS | custom_percent
-    return {
+    return frozenset(
         index
         for index, xf in enumerate(styles.iterfind("main:cellXfs/main:xf", _NS))
         if int(xf.get("numFmtId", 0)) in percent_formats
-    }
+    )
 
 
-def _sheet_facts(sheet_xml: bytes, percent_styles: set[int]) -> SheetFacts:
+def _sheet_facts(sheet_xml: bytes, percent_styles: frozenset[int]) -> SheetFacts:
     facts = SheetFacts()
     if b"<f" not in sheet_xml and not percent_styles:
         return facts
