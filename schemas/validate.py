@@ -8,7 +8,6 @@ overhead is paid three times per run, not per file.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -81,6 +80,21 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
         cases = errors.failure_cases.dropna(subset=["index"])
         return cases.assign(index=cases["index"].astype(int))
     return pd.DataFrame(columns=["schema_context", "column", "check", "index", "failure_case"])
+
+
+def nanmedian_of_rows(values: np.ndarray) -> np.ndarray:
+    """`np.nanmedian(values, axis=1)` of a (files, years, indicators) array, NaN where a
+    row holds no number: sorted once instead of NumPy's masked path for short rows,
+    which cost a second for 1,000 files."""
+    if values.shape[1] == 0:  # a round of one year: no other years
+        return np.full((values.shape[0], values.shape[2]), np.nan)
+    ordered = np.sort(values, axis=1)  # NaN sorts last
+    counts = np.sum(~np.isnan(values), axis=1)
+    low = np.take_along_axis(ordered, np.maximum((counts - 1) // 2, 0)[:, None, :], axis=1)
+    high = np.take_along_axis(ordered, (counts // 2)[:, None, :], axis=1)
+    medians = (low[:, 0, :] + high[:, 0, :]) / 2
+    medians[counts == 0] = np.nan
+    return medians
 
 
 class _Run:
@@ -197,10 +211,8 @@ class _Run:
         series[subs_at[known], years_at[known]] = np.where(np.isnan(values), laid, values)
         series[series <= 0] = np.nan
         medians = np.full(series.shape, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an indicator with no neighbours
-            for y in range(len(self.years)):
-                medians[:, y, :] = np.nanmedian(np.delete(series, y, axis=1), axis=1)
+        for y in range(len(self.years)):
+            medians[:, y, :] = nanmedian_of_rows(np.delete(series, y, axis=1))
         neighbour = np.full(wide.shape, np.nan)
         neighbour[known] = medians[subs_at[known], years_at[known]]
         return pd.DataFrame(neighbour, index=wide.index, columns=wide.columns)
