@@ -97,15 +97,30 @@ def nanmedian_of_rows(values: np.ndarray) -> np.ndarray:
     return medians
 
 
+class _Records:
+    """The rows of a frame as plain records, made when asked for: messages look cells up
+    one at a time, and a pandas lookup per cell costs more than the whole validation of a
+    small file, while making every record of 1,000 files costs most of a second."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._columns = {name: frame[name].tolist() for name in frame.columns}
+        self._made: dict[int, dict] = {}
+
+    def __getitem__(self, row: int) -> dict:
+        record = self._made.get(row)
+        if record is None:
+            record = self._made[row] = {name: values[row]
+                                        for name, values in self._columns.items()}
+        return record
+
+
 class _Run:
     def __init__(self, submissions: Sequence[ReadResult], prior: PriorValues,
                  catalogue: Catalogue, schemas: Schemas, years: tuple[int, ...]) -> None:
         self.submissions, self.prior, self.catalogue = submissions, prior, catalogue
         self.schemas, self.years = schemas, years
         self.cells = self._cell_frame()
-        # The same rows as plain records: messages look cells up one at a time, and a
-        # pandas lookup per cell costs more than the whole validation of a small file.
-        self.rows: list[dict] = self.cells.to_dict("records")
+        self.rows = _Records(self.cells)
         self.issues: list[Issue] = []
         # (submission, code, year) -> row of `cells`, to pin a wide-frame failure to its cell.
         self.row_of = {
