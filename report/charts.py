@@ -45,11 +45,11 @@ def section_charts(table: list[TableRow], catalogue: Catalogue, years: tuple[int
         key = hashlib.sha256(json.dumps([LOOK, title, years, series], ensure_ascii=False)
                              .encode()).hexdigest()
         if not (path.exists() and stamp.exists() and stamp.read_text() == key):
-            stale.append((Chart(str(path), list(years), series), key))
+            stale.append((Chart(str(path), list(years), series), stamp, key))
         charts.append((title, path))
-    draw_all([chart for chart, _ in stale])
-    for chart, key in stale:  # after its PNG: a chart cut off half-way is drawn again
-        Path(chart.path).with_suffix(".key").write_text(key)
+    draw_all([chart for chart, _, _ in stale])
+    for _, stamp, key in stale:  # after its PNG: a chart cut off half-way is drawn again
+        stamp.write_text(key)
     return charts
 
 

@@ -210,9 +210,8 @@ def _latest(session: Session, key: str) -> Submission | None:
 
 
 def _issues_of(session: Session, key: str) -> dict[IssueIdentity, Issue]:
-    return {(i.department_key, i.indicator_code, i.year, i.rule, i.scope): i
-            for i in session.scalars(select(Issue).where(Issue.department_key == key,
-                                                         in_open_round(Issue.round_id)))}
+    return {_identity_of(i): i for i in session.scalars(
+        select(Issue).where(Issue.department_key == key, in_open_round(Issue.round_id)))}
 
 
 def load_submission(session: Session, incoming: IncomingFile, result: ReadResult,
@@ -229,12 +228,12 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
     outcome = LoadOutcome(result.department)
     key = department_key(result)
     alone = shared is None and reprocess is None
+    decided = decided or Decided.of(session, result.department)
     if reprocess is not None:
         file = _file_row(session, incoming, result)
         # The caller's copy may come from an earlier session: this one's is written.
         submission = session.get(Submission, reprocess.id) or reprocess
     else:
-        decided = decided or Decided.of(session, result.department)
         shared = shared or Shared.of(session, key, [(incoming, result)],
                                      {incoming.sha256: list(assessments)}, run_id, decided)
         file, planned = shared.files[incoming.sha256], shared.versions.pop()
@@ -244,7 +243,6 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
 
     observation_ids = shared.observations[submission.id] if shared is not None else \
         _write_observations(session, submission.id, assessments)
-    decided = decided or Decided.of(session, result.department)
     if decided.holds(file.id) and (
             reprocess is None or submission.status == "held"):
         submission.status, submission.values_total = "held", len(assessments)
