@@ -31,11 +31,30 @@ def _postgres(session: Session) -> bool:
     return session.connection().dialect.name == "postgresql"
 
 
+def _with_defaults(model: type[DeclarativeBase], rows: Sequence[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """The rows with the model's Python-side defaults filled in, as an ORM flush would."""
+    defaults: dict[str, Any] = {}
+    for column in model.__table__.columns:
+        if column.name in rows[0] or column.default is None or column.primary_key:
+            continue
+        if not (column.default.is_scalar or column.default.is_callable):
+            raise ValueError(f"{model.__tablename__}.{column.name}: an SQL default must be "
+                             "given in the rows")
+        defaults[column.name] = column.default
+    if not defaults:
+        return list(rows)
+    return [{**row, **{name: default.arg(None) if default.is_callable else default.arg
+                       for name, default in defaults.items()}} for row in rows]
+
+
 def insert_rows(session: Session, model: type[DeclarativeBase],
                 rows: Sequence[dict[str, Any]]) -> None:
-    """Plain inserts of rows that all have the same keys."""
+    """Plain inserts of rows that all have the same keys; the model's Python-side
+    defaults are filled in."""
     if not rows:
         return
+    rows = _with_defaults(model, rows)
     if _postgres(session):
         _copy(session, model.__tablename__, list(rows[0]), rows)
     else:

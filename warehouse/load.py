@@ -25,6 +25,7 @@ from warehouse.models import (
     Issue,
     Observation,
     Submission,
+    open_round_id,
     utcnow,
 )
 from warehouse.rounds import in_open_round
@@ -82,6 +83,7 @@ def current_versions(session: Session) -> set[str]:
 
 
 IssueIdentity = tuple[str, str, int, str, str]
+Cell = tuple[str, int]  # indicator, year
 
 
 @dataclass(slots=True)
@@ -95,11 +97,15 @@ class Shared:
 
     files: dict[str, File]
     versions: list[Submission | None]  # in load order; None: the newest version again
-    observations: dict[int, dict[tuple[str, int], int]]  # submission -> cell -> id
+    new_versions: list[int]  # ids of the versions whose observations were just copied
     issues: dict[IssueIdentity, Issue]
     values_later: bool
-    # (indicator, year) -> (a whole row, or only its refusal; the row)
-    _values: dict[tuple[str, int], tuple[bool, dict[str, Any]]] = field(default_factory=dict)
+    _observation_ids: dict[int, dict[Cell, int]] | None = None
+    # cell -> (a whole row, or only its refusal; the row)
+    _values: dict[Cell, tuple[bool, dict[str, Any]]] = field(default_factory=dict)
+    # (cell, observation_id or rejected_observation_id) -> the version it comes from: the
+    # ids of only the observations still in use at the end are read, not all of them.
+    _sources: dict[tuple[Cell, str], int] = field(default_factory=dict)
     _ids_wanted: list[tuple[list[int], Issue]] = field(default_factory=list)
 
     @classmethod
@@ -115,26 +121,20 @@ class Shared:
                  for incoming, result in files if incoming.sha256 not in known]
         session.add_all(added)
         session.flush()
-        latest = _latest(session, key)
-        versions: list[Submission | None] = []
-        for incoming, result in files:
-            file = known[incoming.sha256]
-            if latest is not None and latest.file_id == file.id:
-                versions.append(None)
-                continue
-            latest = Submission(
-                department_key=key, department_code=result.department, file_id=file.id,
-                run_id=run_id, version=(latest.version + 1) if latest else 1,
-                status="loading", received_at=incoming.received_at)
-            versions.append(latest)
-        session.add_all([v for v in versions if v is not None])
-        session.flush()
+        versions = _new_versions(session, key, files, known, run_id)
         new = {v.id: assessments.get(incoming.sha256, [])
                for (incoming, _), v in zip(files, versions, strict=True) if v is not None}
+        _insert_observations(session, new)
         values_later = not decided.values and all(r.readable for _, r in files)
         versions.reverse()  # taken from the end, in load order
-        return cls(known, versions, _insert_observations(session, new),
-                   _issues_of(session, key), values_later)
+        return cls(known, versions, list(new), _issues_of(session, key), values_later)
+
+    def observation_ids(self, session: Session, submission_id: int) -> dict[Cell, int]:
+        """A new version's observation ids, read for all the new versions at the first
+        need."""
+        if self._observation_ids is None:
+            self._observation_ids = _observation_ids(session, self.new_versions)
+        return self._observation_ids[submission_id]
 
     def later(self, ids: list[int], issue: Issue) -> None:
         """Append the issue's id to `ids` once it has one."""
@@ -143,25 +143,33 @@ class Shared:
         else:
             self._ids_wanted.append((ids, issue))
 
-    def apply(self, accepted: list[dict[str, Any]], rejected: list[dict[str, Any]]) -> None:
-        """A file's accepted and refused cells over those of the files before it: a
-        refused cell keeps the value before it and only notes the refusal."""
+    def apply(self, submission_id: int, accepted: list[dict[str, Any]],
+              rejected: list[dict[str, Any]]) -> None:
+        """A file's accepted and refused cells (their observation ids still to be read)
+        over those of the files before it: a refused cell keeps the value before it and
+        only notes the refusal."""
         for row in accepted:
-            self._values[(row["indicator_code"], row["year"])] = (True, row)
+            cell = (row["indicator_code"], row["year"])
+            self._values[cell] = (True, row)
+            self._sources[(cell, "observation_id")] = submission_id
+            self._sources.pop((cell, "rejected_observation_id"), None)
         for row in rejected:
             cell = (row["indicator_code"], row["year"])
             if cell in self._values:
-                self._values[cell][1].update(
-                    rejected_observation_id=row["rejected_observation_id"],
-                    updated_at=row["updated_at"])
+                self._values[cell][1]["updated_at"] = row["updated_at"]
             else:
                 self._values[cell] = (False, row)
+            self._sources[(cell, "rejected_observation_id")] = submission_id
 
     def finish(self, session: Session) -> None:
         session.flush()
         for ids, issue in self._ids_wanted:
             ids.append(issue.id)
         self._ids_wanted.clear()
+        ids = _observation_ids(session, sorted(set(self._sources.values())))
+        for (cell, column), submission_id in self._sources.items():
+            self._values[cell][1][column] = ids[submission_id][cell]
+        self._sources.clear()
         keys = ["indicator_code", "year"]
         upsert_rows(session, AcceptedValue, [r for whole, r in self._values.values() if whole],
                     keys)
@@ -180,20 +188,29 @@ def _observation_row(submission_id: int, a: Assessment) -> dict[str, Any]:
             "flagged": a.flagged}
 
 
-def _last_reading(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A cell read twice (a row repeated) is written once, as its last reading: one
-    statement may not touch a row twice."""
-    return list({(row["indicator_code"], row["year"]): row for row in rows}.values())
+def _observation_rows(session: Session, new: dict[int, Sequence[Assessment]]
+                      ) -> list[dict[str, Any]]:
+    """The versions' observations; a cell read twice (a row repeated) is written once, as
+    its last reading: one statement may not touch a row twice. Their indicator codes are
+    checked here, once, rather than by a foreign key row by row."""
+    rows = [row for submission_id, assessments in new.items()
+            for row in {(a.observation.indicator_code, a.observation.year):
+                        _observation_row(submission_id, a) for a in assessments}.values()]
+    codes = sorted({row["indicator_code"] for row in rows})
+    known = set(session.scalars(select(Indicator.code).where(Indicator.code.in_(codes))))
+    if unknown := [code for code in codes if code not in known]:
+        raise LookupError(f"observations of indicators not in the warehouse: {unknown}")
+    return rows
 
 
-def _insert_observations(session: Session, new: dict[int, Sequence[Assessment]]
-                         ) -> dict[int, dict[tuple[str, int], int]]:
-    """The observations of new versions (which have none yet), and their ids."""
-    insert_rows(session, Observation, [
-        row for submission_id, assessments in new.items()
-        for row in _last_reading([_observation_row(submission_id, a) for a in assessments])])
-    ids: dict[int, dict[tuple[str, int], int]] = {submission_id: {} for submission_id in new}
-    submissions = sorted(new)
+def _insert_observations(session: Session, new: dict[int, Sequence[Assessment]]) -> None:
+    """The observations of new versions (which have none yet)."""
+    insert_rows(session, Observation, _observation_rows(session, new))
+
+
+def _observation_ids(session: Session, submissions: Sequence[int]
+                     ) -> dict[int, dict[Cell, int]]:
+    ids: dict[int, dict[Cell, int]] = {submission_id: {} for submission_id in submissions}
     for start in range(0, len(submissions), 500):
         for submission_id, code, year, id_ in session.execute(
                 select(Observation.submission_id, Observation.indicator_code,
@@ -201,6 +218,34 @@ def _insert_observations(session: Session, new: dict[int, Sequence[Assessment]]
                 .where(Observation.submission_id.in_(submissions[start:start + 500]))):
             ids[submission_id][(code, year)] = id_
     return ids
+
+
+def _new_versions(session: Session, key: str,
+                  files: Sequence[tuple[IncomingFile, ReadResult]], known: dict[str, File],
+                  run_id: int | None) -> list[Submission | None]:
+    """A version for each file, numbered in order (None: the newest version again),
+    written in one go and read back as the session's objects: a multi-row INSERT of a
+    thousand versions costs PostgreSQL a quarter of a second to parse, COPY a tenth of
+    that."""
+    latest = _latest(session, key)
+    number, newest_file = (latest.version, latest.file_id) if latest else (0, None)
+    # Read once: as the column's default it would be a subquery in every row.
+    round_id = session.scalar(select(open_round_id()))
+    rows: list[dict[str, Any]] = []
+    for incoming, result in files:
+        file_id = known[incoming.sha256].id
+        if file_id == newest_file:
+            rows.append({})
+            continue
+        number, newest_file = number + 1, file_id
+        rows.append({"round_id": round_id, "department_key": key,
+                     "department_code": result.department, "file_id": file_id,
+                     "run_id": run_id, "version": number, "status": "loading",
+                     "received_at": incoming.received_at})
+    insert_rows(session, Submission, [row for row in rows if row])
+    written = {v.version: v for v in session.scalars(select(Submission).where(
+        Submission.department_key == key, Submission.version > (latest.version if latest else 0)))}
+    return [written[row["version"]] if row else None for row in rows]
 
 
 def _latest(session: Session, key: str) -> Submission | None:
@@ -241,7 +286,7 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
             return outcome  # the newest version again: nothing to do
         submission = planned
 
-    observation_ids = shared.observations[submission.id] if shared is not None else \
+    observation_ids = None if shared is not None else \
         _write_observations(session, submission.id, assessments)
     if decided.holds(file.id) and (
             reprocess is None or submission.status == "held"):
@@ -251,7 +296,7 @@ def load_submission(session: Session, incoming: IncomingFile, result: ReadResult
         outcome.status = submission.status
         return outcome
     confirmed = decided.confirmed
-    outcome.values_accepted = _apply_accepted_values(session, result, assessments,
+    outcome.values_accepted = _apply_accepted_values(session, result, assessments, submission.id,
                                                      observation_ids, confirmed, shared)
     _write_issues(session, key, file, submission, result, issues, outcome, confirmed,
                   shared)
@@ -322,17 +367,16 @@ def _file_row(session: Session, incoming: IncomingFile, result: ReadResult) -> F
 
 def _write_observations(session: Session, submission_id: int,
                         assessments: Sequence[Assessment]) -> dict[tuple[str, int], int]:
-    rows = _last_reading([_observation_row(submission_id, a) for a in assessments])
-    written = upsert(session, Observation, rows,
+    written = upsert(session, Observation, _observation_rows(session, {submission_id: assessments}),
                      keys=["submission_id", "indicator_code", "year"],
                      returning=("indicator_code", "year", "id"))
     return {(code, year): id_ for code, year, id_ in written}
 
 
 def _apply_accepted_values(session: Session, result: ReadResult,
-                           assessments: Sequence[Assessment],
-                           observation_ids: dict[tuple[str, int], int],
-                           confirmed: dict[tuple[str, int], tuple[str, str]],
+                           assessments: Sequence[Assessment], submission_id: int,
+                           observation_ids: dict[Cell, int] | None,
+                           confirmed: dict[Cell, tuple[str, str]],
                            shared: Shared | None) -> int:
     """A newer version replaces what it contains; its failed cells leave the old value in
     place and only mark it pending. A warned value the office confirmed keeps its
@@ -344,23 +388,26 @@ def _apply_accepted_values(session: Session, result: ReadResult,
     for a in assessments:
         o = a.observation
         row = {"indicator_code": o.indicator_code, "year": o.year,
-               "department_code": result.department, "updated_at": now}
-        observation_id = observation_ids[(o.indicator_code, o.year)]
+               "department_code": result.department, "updated_at": now,
+               "observation_id": None, "rejected_observation_id": None, "decision_id": None}
         if a.accepted:
             raw, reason = confirmed.get((o.indicator_code, o.year), (None, ""))
             explanation = confirmation(reason) if raw == o.raw_value else o.note
             accepted.append({**row, "value": o.value,
                              "not_applicable": o.parse_status == ParseStatus.NOT_APPLICABLE,
-                             "flagged": a.flagged, "explanation": explanation if a.flagged else "",
-                             "observation_id": observation_id, "rejected_observation_id": None,
-                             "decision_id": None})
+                             "flagged": a.flagged, "explanation": explanation if a.flagged else ""})
         elif o.parse_status != ParseStatus.BLANK:
             rejected.append({**row, "value": None, "not_applicable": False, "flagged": False,
-                             "explanation": "", "observation_id": None,
-                             "rejected_observation_id": observation_id, "decision_id": None})
+                             "explanation": ""})
     if shared is not None and shared.values_later:
-        shared.apply(accepted, rejected)
+        shared.apply(submission_id, accepted, rejected)
         return len(accepted)
+    if observation_ids is None and shared is not None:
+        observation_ids = shared.observation_ids(session, submission_id)
+    assert observation_ids is not None
+    for column, rows in (("observation_id", accepted), ("rejected_observation_id", rejected)):
+        for row in rows:
+            row[column] = observation_ids[(row["indicator_code"], row["year"])]
     keys = ["indicator_code", "year"]
     upsert(session, AcceptedValue, accepted, keys=keys)
     upsert(session, AcceptedValue, rejected, keys=keys,

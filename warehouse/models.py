@@ -166,7 +166,8 @@ class Observation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
-    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicators.code"))
+    # Not a foreign key: checked per batch by the loader (see migration 0011).
+    indicator_code: Mapped[str] = mapped_column(String(120))
     year: Mapped[int] = mapped_column(Integer)
     value: Mapped[float | None] = mapped_column(Float)
     raw_value: Mapped[str] = mapped_column(Text, default="")
