@@ -7,6 +7,7 @@ directory, so `huizong` behaves the same wherever it is started from.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -40,9 +41,10 @@ class Settings(BaseSettings):
     max_compression_ratio: float = Field(default=200.0, gt=1)
     max_sheet_cells: int = Field(default=2_000_000, gt=0)
     # Workbooks are parsed in child processes, each capped in address space and time, so
-    # a parser that aborts, hangs or allocates without end costs one file. The defaults
-    # fit a 2-core office PC with 4 GiB of memory.
-    reader_workers: int = Field(default=2, gt=0, le=64)
+    # a parser that aborts, hangs or allocates without end costs one file: one worker
+    # per core this process may use; the memory cap fits an office PC with 4 GiB.
+    reader_workers: int = Field(default_factory=lambda: min(len(os.sched_getaffinity(0)), 64),
+                                gt=0, le=64)
     reader_memory_mb: int = Field(default=1024, ge=256)
     reader_timeout_seconds: float = Field(default=60, gt=0)
     # Files validated together: pandera's cost is mostly per call, so a batch is large;

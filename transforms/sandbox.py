@@ -4,7 +4,10 @@ A parser is native code: a damaged file can make it panic, abort, allocate until
 machine runs out of memory, or never return, and no `except` in this process can catch
 that. Each worker process therefore runs with an address-space limit and each file with
 a time limit; a worker that dies or overruns costs its one file, is replaced, and the
-other files go on. The workers also read files in parallel.
+other files go on. The workers also read files in parallel, and each is handed its next
+few files before it finishes the one it reads, so that it never waits on this process
+between two files; it still reads them one at a time, and when it dies the files it had
+not begun go to another worker.
 
 A Python exception inside the reader is not the file's fault but ours: it comes back as
 a `ReadFailure` with its traceback, so the caller can record an internal error instead
@@ -21,6 +24,7 @@ import sys
 import time
 import traceback
 import types
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -37,6 +41,9 @@ from transforms.reader import read_file, refused_result
 # inherits the caller's threads (Prefect runs several).
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["transforms.reader"])
+# Files handed to a worker at a time: enough that the next one is always there when it
+# finishes one, few enough that the last files of a run are shared out evenly.
+IN_FLIGHT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +116,9 @@ def _without_main_module() -> Iterator[None]:
 class _Worker:
     process: BaseProcess
     connection: Connection
-    job: tuple[int, ReadJob] | None = None
-    deadline: float = 0.0
+    # (position, job) handed to it and not answered yet; it reads the first.
+    jobs: deque[tuple[int, ReadJob]] = field(default_factory=deque)
+    deadline: float = 0.0  # for the first of `jobs`
 
 
 @dataclass(slots=True)
@@ -166,50 +174,61 @@ class ReaderPool:
 
     def read(self, jobs: Sequence[ReadJob]) -> Iterator[tuple[int, ReadResult | ReadFailure]]:
         """(position in `jobs`, outcome) for every job, in the order they finish."""
-        pending = list(enumerate(jobs))
-        pending.reverse()
-        timeout = self.settings.reader_timeout_seconds
-        while pending or any(w.job for w in self._workers):
-            while pending and (idle := self._idle_worker(len(pending))) is not None:
-                idle.job = pending.pop()
-                idle.deadline = time.monotonic() + timeout
-                idle.connection.send(idle.job[1])
-            busy = [w for w in self._workers if w.job is not None]
+        pending = deque(enumerate(jobs))
+        while pending or any(w.jobs for w in self._workers):
+            while pending and (worker := self._least_busy()) is not None:
+                if not worker.jobs:
+                    worker.deadline = time.monotonic() + self.settings.reader_timeout_seconds
+                worker.jobs.append(pending.popleft())
+                worker.connection.send(worker.jobs[-1][1])
+            busy = [w for w in self._workers if w.jobs]
             ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy],
                          timeout=max(0.0, min(w.deadline for w in busy) - time.monotonic()))
             for worker in busy:
-                outcome = self._collect(worker, ready)
-                if outcome is not None:
-                    yield outcome
+                yield from self._collect(worker, ready, pending)
 
-    def _idle_worker(self, waiting: int) -> _Worker | None:
-        idle = next((w for w in self._workers if w.job is None), None)
-        if idle is None and len(self._workers) < min(self.size, len(self._workers) + waiting):
-            idle = self._start_worker()
-        return idle
+    def _least_busy(self) -> _Worker | None:
+        """The worker to hand the next file to: an idle one, a new one while there are
+        fewer than `size`, or the one with the fewest files in hand."""
+        open_workers = [w for w in self._workers if len(w.jobs) < IN_FLIGHT]
+        least = min(open_workers, key=lambda w: len(w.jobs), default=None)
+        if (least is None or least.jobs) and len(self._workers) < self.size:
+            least = self._start_worker()
+        return least
 
-    def _collect(self, worker: _Worker, ready: list[object]
-                 ) -> tuple[int, ReadResult | ReadFailure] | None:
-        """The worker's outcome if it has one: its answer, or the refusal of a file that
-        killed it or ran out of time. None while it is still working."""
-        assert worker.job is not None
-        position, job = worker.job
+    def _collect(self, worker: _Worker, ready: list[object],
+                 pending: deque[tuple[int, ReadJob]]
+                 ) -> list[tuple[int, ReadResult | ReadFailure]]:
+        """The worker's answers so far; if it died or its file ran out of time, the
+        refusal of that file, and the files it had not begun back to `pending`."""
+        answered: list[tuple[int, ReadResult | ReadFailure]] = []
         answer: object = None
         if worker.connection in ready:
-            with contextlib.suppress(EOFError, OSError):  # died while answering
-                answer = worker.connection.recv()
-            if isinstance(answer, ReadResult | ReadFailure):
-                worker.job = None
-                return position, answer
+            while worker.jobs:
+                answer = None
+                with contextlib.suppress(EOFError, OSError):  # died while answering
+                    if not worker.connection.poll():
+                        return answered
+                    answer = worker.connection.recv()
+                if not isinstance(answer, ReadResult | ReadFailure):
+                    break
+                answered.append((worker.jobs.popleft()[0], answer))
+                worker.deadline = time.monotonic() + self.settings.reader_timeout_seconds
+            else:
+                return answered
         elif worker.process.sentinel not in ready and time.monotonic() < worker.deadline:
-            return None
+            return answered
         # A worker that closed its end has ended, whatever `wait` said about its sentinel.
         issue = self._reason(worker, out_of_memory=answer == "memory",
                              timed_out=worker.process.sentinel not in ready
                              and worker.connection not in ready)
+        position, job = worker.jobs.popleft()
+        pending.extendleft(reversed(worker.jobs))
+        worker.jobs.clear()
         self._retire(worker)
-        return position, refused_result(job.file_name, job.sha256, job.folder, self.registry,
-                                        issue)
+        answered.append((position, refused_result(job.file_name, job.sha256, job.folder,
+                                                  self.registry, issue)))
+        return answered
 
     def _reason(self, worker: _Worker, *, out_of_memory: bool, timed_out: bool) -> FileIssue:
         if not timed_out:

@@ -83,6 +83,22 @@ def test_a_hanging_read_is_abandoned_after_the_time_limit(catalogue, registry, t
     assert outcomes[1].department == "org"
 
 
+def test_files_handed_to_a_worker_that_hangs_are_read_by_the_next(catalogue, registry,
+                                                                 tmp_path, corpus):
+    """A worker holds its next files before it begins them: when it is stopped, they are
+    read by another, not refused with it."""
+    fifo = tmp_path / "hangs.xlsx"
+    os.mkfifo(fifo)
+    good = [corpus.filled_template(d, f"{d}_next.xlsx").path for d in ("org", "edu", "disabled")]
+    with _pool(catalogue, registry, tmp_path, reader_timeout_seconds=2,
+               reader_workers=1) as pool:
+        outcomes = dict(pool.read([_job(fifo), *map(_job, good)]))
+    assert sorted(outcomes) == [0, 1, 2, 3]
+    assert outcomes[0].issues[0].rule == "file_unreadable"
+    assert [outcomes[n].department for n in (1, 2, 3)] == ["org", "edu", "disabled"]
+    assert all(not outcomes[n].issues for n in (1, 2, 3))
+
+
 def test_an_exception_in_the_reader_is_a_failure_with_its_traceback(catalogue, registry,
                                                                     tmp_path):
     with _pool(catalogue, registry, tmp_path) as pool:
