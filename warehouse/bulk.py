@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from warehouse.upsert import upsert
@@ -20,11 +21,26 @@ from warehouse.upsert import upsert
 
 def _copy(session: Session, table: str, columns: Sequence[str],
           rows: Sequence[dict[str, Any]]) -> None:
-    cursor = session.connection().connection.driver_connection.cursor()  # psycopg 3
+    connection = session.connection()
+    cursor = connection.connection.driver_connection.cursor()  # psycopg 3
     names = ", ".join(f'"{c}"' for c in columns)
-    with cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
+    statement = f'COPY "{table}" ({names}) FROM STDIN'
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+    except dbapi.Error as error:
+        # As SQLAlchemy raises for its own statements: a lost connection is an
+        # OperationalError (the run stops, no file is blamed), a refused row an
+        # IntegrityError.
+        gone = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection,
+                                                cursor)
+        if gone:
+            connection.invalidate(error)
+        raise DBAPIError.instance(statement, None, error, dbapi.Error,
+                                  connection_invalidated=gone,
+                                  dialect=connection.dialect) from error
 
 
 def _postgres(session: Session) -> bool:

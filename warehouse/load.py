@@ -97,7 +97,7 @@ class Shared:
 
     files: dict[str, File]
     versions: list[Submission | None]  # in load order; None: the newest version again
-    new_versions: list[int]  # ids of the versions whose observations were just copied
+    new_version_ids: list[int]  # the versions whose observations were just copied
     issues: dict[IssueIdentity, Issue]
     values_later: bool
     _observation_ids: dict[int, dict[Cell, int]] | None = None
@@ -133,7 +133,7 @@ class Shared:
         """A new version's observation ids, read for all the new versions at the first
         need."""
         if self._observation_ids is None:
-            self._observation_ids = _observation_ids(session, self.new_versions)
+            self._observation_ids = _observation_ids(session, self.new_version_ids)
         return self._observation_ids[submission_id]
 
     def later(self, ids: list[int], issue: Issue) -> None:
@@ -188,24 +188,17 @@ def _observation_row(submission_id: int, a: Assessment) -> dict[str, Any]:
             "flagged": a.flagged}
 
 
-def _observation_rows(session: Session, new: dict[int, Sequence[Assessment]]
-                      ) -> list[dict[str, Any]]:
+def _observation_rows(new: dict[int, Sequence[Assessment]]) -> list[dict[str, Any]]:
     """The versions' observations; a cell read twice (a row repeated) is written once, as
-    its last reading: one statement may not touch a row twice. Their indicator codes are
-    checked here, once, rather than by a foreign key row by row."""
-    rows = [row for submission_id, assessments in new.items()
+    its last reading: one statement may not touch a row twice."""
+    return [row for submission_id, assessments in new.items()
             for row in {(a.observation.indicator_code, a.observation.year):
                         _observation_row(submission_id, a) for a in assessments}.values()]
-    codes = sorted({row["indicator_code"] for row in rows})
-    known = set(session.scalars(select(Indicator.code).where(Indicator.code.in_(codes))))
-    if unknown := [code for code in codes if code not in known]:
-        raise LookupError(f"observations of indicators not in the warehouse: {unknown}")
-    return rows
 
 
 def _insert_observations(session: Session, new: dict[int, Sequence[Assessment]]) -> None:
     """The observations of new versions (which have none yet)."""
-    insert_rows(session, Observation, _observation_rows(session, new))
+    insert_rows(session, Observation, _observation_rows(new))
 
 
 def _observation_ids(session: Session, submissions: Sequence[int]
@@ -367,7 +360,7 @@ def _file_row(session: Session, incoming: IncomingFile, result: ReadResult) -> F
 
 def _write_observations(session: Session, submission_id: int,
                         assessments: Sequence[Assessment]) -> dict[tuple[str, int], int]:
-    written = upsert(session, Observation, _observation_rows(session, {submission_id: assessments}),
+    written = upsert(session, Observation, _observation_rows({submission_id: assessments}),
                      keys=["submission_id", "indicator_code", "year"],
                      returning=("indicator_code", "year", "id"))
     return {(code, year): id_ for code, year, id_ in written}

@@ -165,8 +165,9 @@ class Observation(Base):
     __table_args__ = (UniqueConstraint("submission_id", "indicator_code", "year"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
-    # Not a foreign key: checked per batch by the loader (see migration 0011).
+    # The submission and the indicator are not foreign keys: a trigger checks them once
+    # per statement, not once per row (migration 0011).
+    submission_id: Mapped[int] = mapped_column(Integer)
     indicator_code: Mapped[str] = mapped_column(String(120))
     year: Mapped[int] = mapped_column(Integer)
     value: Mapped[float | None] = mapped_column(Float)

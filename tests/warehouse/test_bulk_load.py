@@ -163,3 +163,30 @@ def test_files_loaded_together_leave_what_one_at_a_time_leaves(warehouse, templa
             for code, year, *_, taken, _, _, refused, _ in alone["values"]} == \
         _sources_by_rule(alone["observations"])
     assert _state_after(warehouse, first, batch, together=True) == alone
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)  # COPY is PostgreSQL's
+def test_a_connection_lost_during_a_copy_is_the_warehouse_down(warehouse_url):
+    """COPY goes past SQLAlchemy to psycopg: its errors are still SQLAlchemy's, so that
+    a lost connection stops the run instead of blaming the department's files."""
+    from sqlalchemy import create_engine, text
+
+    from tests.warehouse.conftest import POSTGRES
+    from warehouse.bulk import insert_rows
+    from warehouse.engine import is_warehouse_down
+    from warehouse.models import Department
+    from warehouse.store import Warehouse
+
+    store = Warehouse(warehouse_url)
+    store.init()
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with Session(store.engine) as session:
+        pid = session.scalar(text("SELECT pg_backend_pid()"))
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(Exception) as raised:
+            insert_rows(session, Department, [{"code": "x", "name": "x", "full_name": "x",
+                                               "email": "x@example.gov.cn"}])
+    admin.dispose()
+    assert is_warehouse_down(raised.value), repr(raised.value)

@@ -1,12 +1,16 @@
 """The migrations and the models describe the same schema; init is repeatable."""
 
+import datetime as dt
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from warehouse.migrate import alembic_config, current_revision, head_revision
-from warehouse.models import Base
+from warehouse.models import Base, File, Observation, Submission
 from warehouse.store import Warehouse
 
 
@@ -73,3 +77,36 @@ def test_a_warehouse_from_before_rounds_is_upgraded_into_its_first_round(warehou
         command.downgrade(config, "0009")
         command.upgrade(config, "head")
     assert name == configured_round().round.name
+
+
+@pytest.mark.parametrize("parent", ["submission", "indicator"])
+def test_an_observation_of_no_submission_or_indicator_is_refused(warehouse, parent):
+    """Its parents are checked by a trigger, once per statement on PostgreSQL (a COPY
+    too), not by foreign keys row by row."""
+    from warehouse.bulk import insert_rows
+
+    now = dt.datetime.now(dt.UTC)
+    with warehouse.begin() as session:
+        file = File(sha256="0" * 64, original_name="a.xlsx", folder=None, size=1,
+                    file_format="xlsx", received_at=now, archived_path="a")
+        session.add(file)
+        session.flush()
+        submission = Submission(department_key="edu", department_code="edu", file_id=file.id,
+                                version=1, status="accepted", received_at=now)
+        session.add(submission)
+        session.flush()
+        submission_id = submission.id
+    code = warehouse.catalogue.indicators[0].code
+    good = {"submission_id": submission_id, "indicator_code": code, "year": 2024, "value": 1.0,
+            "raw_value": "1", "parse_status": "ok", "note": "", "sheet": "填报表", "cell": "E5",
+            "accepted": True, "flagged": False}
+    bad = {**good, "year": 2025} | (
+        {"submission_id": submission_id + 1000} if parent == "submission"
+        else {"indicator_code": "no.such.indicator"})
+    for statement in (lambda s, rows: s.execute(insert(Observation), rows),
+                      lambda s, rows: insert_rows(s, Observation, rows)):
+        with pytest.raises(IntegrityError, match="does not exist"), warehouse.begin() as session:
+            statement(session, [good, bad])
+    with warehouse.begin() as session:
+        insert_rows(session, Observation, [good])
+        assert session.scalar(select(func.count()).select_from(Observation)) == 1
