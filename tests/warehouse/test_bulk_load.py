@@ -148,7 +148,7 @@ def _state_after(warehouse, earlier: list[ReadResult], batch: list[ReadResult],
     return state
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(earlier=st.lists(a_file, max_size=2), files=st.lists(a_file, min_size=1, max_size=4))
 def test_files_loaded_together_leave_what_one_at_a_time_leaves(warehouse, template, earlier,
