@@ -180,7 +180,13 @@ class ReaderPool:
                 if not worker.jobs:
                     worker.deadline = time.monotonic() + self.settings.reader_timeout_seconds
                 worker.jobs.append(pending.popleft())
-                worker.connection.send(worker.jobs[-1][1])
+                try:
+                    worker.connection.send(worker.jobs[-1][1])
+                except OSError:  # it died since its last answer: the file goes to another
+                    pending.appendleft(worker.jobs.pop())
+                    if worker.jobs:
+                        break  # what it was reading is refused below, when it is collected
+                    self._retire(worker)
             busy = [w for w in self._workers if w.jobs]
             ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy],
                          timeout=max(0.0, min(w.deadline for w in busy) - time.monotonic()))

@@ -99,6 +99,23 @@ def test_files_handed_to_a_worker_that_hangs_are_read_by_the_next(catalogue, reg
     assert all(not outcomes[n].issues for n in (1, 2, 3))
 
 
+def test_a_worker_killed_between_two_reads_is_replaced(catalogue, registry, tmp_path,
+                                                       corpus):
+    """A worker killed while it has no file in hand (by the out-of-memory killer, an
+    operator) costs nothing: the next file goes to a new worker instead of the send to
+    the dead one stopping the run. Two reads of one pool make that moment certain."""
+    first = corpus.filled_template("org", "org_idle.xlsx").path
+    second = corpus.filled_template("edu", "edu_idle.xlsx").path
+    with _pool(catalogue, registry, tmp_path, reader_workers=1) as pool:
+        [(_, read)] = list(pool.read([_job(first)]))
+        [worker] = pool._workers
+        worker.process.kill()
+        worker.process.join()
+        [(_, again)] = list(pool.read([_job(second)]))
+    assert (read.department, again.department) == ("org", "edu")
+    assert not again.issues
+
+
 def test_an_exception_in_the_reader_is_a_failure_with_its_traceback(catalogue, registry,
                                                                     tmp_path):
     with _pool(catalogue, registry, tmp_path) as pool:
