@@ -32,13 +32,7 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 def load_all(url: str, batch: list[ReadResult]) -> tuple[float, int]:
     warehouse = Warehouse(url)
     warehouse.init()
-    validation = validate(batch)
-    by_file: dict[str, list] = {}
-    for assessment in validation.assessments:
-        by_file.setdefault(assessment.observation.file_sha256, []).append(assessment)
-    issues: dict[str, list] = {}
-    for issue in validation.issues:
-        issues.setdefault(issue.file_sha256, []).append(issue)
+    by_file, issues = validate(batch).by_file()
     now = dt.datetime.now(dt.UTC)
     departments: dict[str | None, list[tuple[int, ReadResult]]] = {}
     for number, result in enumerate(batch):

@@ -306,12 +306,7 @@ def _validate_and_load(warehouse: Warehouse, pairs: list[Pair], run_id: int | No
         _failed(warehouse, report, pairs[position][0], "validate", detail, run_id)
     for positions, validation in validated.groups:
         batch = [pairs[p] for p in positions]
-        assessments: dict[str, list] = {}
-        for assessment in validation.assessments:
-            assessments.setdefault(assessment.observation.file_sha256, []).append(assessment)
-        issues: dict[str, list[IssueRecord]] = {}
-        for issue in validation.issues:
-            issues.setdefault(issue.file_sha256, []).append(issue)
+        assessments, issues = validation.by_file()
         for group in _by_department(batch):
             _load_department(warehouse, group, assessments, issues, run_id, report, reprocess)
 

@@ -48,6 +48,16 @@ class ValidationResult:
     issues: list[Issue]
     assessments: list[Assessment]
 
+    def by_file(self) -> tuple[dict[str, list[Assessment]], dict[str, list[Issue]]]:
+        """The assessments and the issues of each file (by sha256), as loading takes them."""
+        assessments: dict[str, list[Assessment]] = {}
+        for assessment in self.assessments:
+            assessments.setdefault(assessment.observation.file_sha256, []).append(assessment)
+        issues: dict[str, list[Issue]] = {}
+        for issue in self.issues:
+            issues.setdefault(issue.file_sha256, []).append(issue)
+        return assessments, issues
+
 
 def validate(
     submissions: Sequence[ReadResult],

@@ -221,7 +221,8 @@ def _new_versions(session: Session, key: str,
     thousand versions costs PostgreSQL a quarter of a second to parse, COPY a tenth of
     that."""
     latest = _latest(session, key)
-    number, newest_file = (latest.version, latest.file_id) if latest else (0, None)
+    before, newest_file = (latest.version, latest.file_id) if latest else (0, None)
+    number = before
     # Read once: as the column's default it would be a subquery in every row.
     round_id = session.scalar(select(open_round_id()))
     rows: list[dict[str, Any]] = []
@@ -237,7 +238,7 @@ def _new_versions(session: Session, key: str,
                      "received_at": incoming.received_at})
     insert_rows(session, Submission, [row for row in rows if row])
     written = {v.version: v for v in session.scalars(select(Submission).where(
-        Submission.department_key == key, Submission.version > (latest.version if latest else 0)))}
+        Submission.department_key == key, Submission.version > before))}
     return [written[row["version"]] if row else None for row in rows]
 
 

@@ -65,13 +65,7 @@ def _load(session: Session, batch: list[ReadResult], together: bool) -> None:
     """One run's files of the department: validated together, as a run validates them."""
     if not batch:
         return
-    validation = validate(batch, prior_values(session, [batch[0].department]))
-    assessments: dict[str, list] = {}
-    for assessment in validation.assessments:
-        assessments.setdefault(assessment.observation.file_sha256, []).append(assessment)
-    issues: dict[str, list] = {}
-    for issue in validation.issues:
-        issues.setdefault(issue.file_sha256, []).append(issue)
+    assessments, issues = validate(batch, prior_values(session, [batch[0].department])).by_file()
     start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     files = [(IncomingFile(r.file_sha256, r.file_name, None, 1,
                            start + dt.timedelta(minutes=int(r.file_sha256, 16)), Path("archive")),
